@@ -1,0 +1,1 @@
+"""Plate URLs and their QR symbols."""

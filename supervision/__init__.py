@@ -1,0 +1,1 @@
+"""The domain of health supervision: registry, inspections, credit, sampling, audit."""

@@ -1,0 +1,92 @@
+"""The application factory: the one place where the domain and its interfaces are put together.
+
+`supervision` itself holds no HTTP; this module is the composition root that binds the
+extensions, mounts the interfaces' blueprints and registers the CLI.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+
+from supervision import config
+from supervision.database import configure_engine
+from supervision.extensions import db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask("supervision", instance_path=_instance_path(), instance_relative_config=True)
+    # Environment first, then whatever the caller (a test) overrides.
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_JSON_BYTES"], app.config["MAX_ATTACHMENT_BYTES"])
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _instance_path() -> str:
+    return os.environ.get("INSTANCE_PATH") or str(Path.cwd() / "instance")
+
+
+def register_extensions(app: Flask) -> None:
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True, render_as_batch=True)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from field_api import init_api
+    from public_site import public_site
+
+    init_api(app)
+    app.register_blueprint(public_site)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """/api answers errors in the JSON error shape; everything else with a Chinese HTML page."""
+    from werkzeug.exceptions import HTTPException
+
+    from field_api import errors as api_errors
+    from public_site import errors as page_errors
+    from supervision.errors import DomainError
+
+    def is_api() -> bool:
+        return request.path == "/healthz" or request.path.startswith("/api")
+
+    @app.errorhandler(DomainError)
+    def _domain(error):
+        return api_errors.handle_domain_error(error) if is_api() else page_errors.handle_domain_error(error)
+
+    @app.errorhandler(HTTPException)
+    def _http(error):
+        return api_errors.handle_http_exception(error) if is_api() else page_errors.handle_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        if isinstance(error, HTTPException):
+            return _http(error)
+        return api_errors.handle_unexpected(error) if is_api() else page_errors.handle_unexpected(error)
+
+
+def register_commands(app: Flask) -> None:
+    from supervision.cli import register
+
+    register(app)
+
+
+def _import_models() -> None:
+    """Import every models module so the metadata is complete (for mappers and Alembic)."""
+    import supervision.audit.models  # noqa: F401
+    import supervision.registry.models  # noqa: F401
