@@ -59,8 +59,11 @@ def audit_verify():
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(init_command)
-    app.cli.add_command(audit_group)
+    from supervision.demo.commands import demo_command
+    from supervision.registry.commands import export_group, import_group
+
+    for command in (init_command, audit_group, import_group, export_group, demo_command):
+        app.cli.add_command(command)
 
 
 def create_cli_app():

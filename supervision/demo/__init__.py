@@ -1,0 +1,1 @@
+"""Demo data: realistic, deterministic for a seed, fast enough for a million establishments."""

@@ -1,0 +1,141 @@
+"""The audit chain: every write is chained, and tampering is found and named."""
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from supervision import audit
+from supervision.audit.models import AuditEntry
+from supervision.extensions import db
+from tests import factories
+
+
+def _verify(runner):
+    return runner.invoke(args=["audit", "verify"])
+
+
+def test_registry_writes_are_chained_with_before_and_after(app):
+    j = factories.jurisdiction()
+    est = factories.establishment(grid=None)
+    db.session.commit()
+    entries = db.session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
+    actions = [e.action for e in entries]
+    assert actions == ["jurisdiction.create", "plate.issue", "establishment.create"]
+    assert entries[-1].entity_id == str(est.id)
+    assert entries[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
+    assert j.id is not None
+
+
+def test_failed_transaction_leaves_no_audit_entry(app):
+    factories.jurisdiction()
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEntry)) == 0
+
+
+def test_savepoint_rollback_drops_its_audit_entries(app):
+    factories.jurisdiction()
+    with pytest.raises(RuntimeError):
+        with audit.savepoint(db.session):
+            factories.jurisdiction(code="320104", name="秦淮区")
+            raise RuntimeError("refused")
+    db.session.commit()
+    assert [e.action for e in db.session.execute(select(AuditEntry)).scalars()] == ["jurisdiction.create"]
+
+
+def test_verify_passes_on_untouched_chain(app, runner):
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    result = _verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "intact: 3 entries" in result.output
+
+
+def test_database_refuses_update_of_audit_row(app):
+    factories.jurisdiction()
+    db.session.commit()
+    with pytest.raises(DBAPIError):
+        with db.session.begin_nested():
+            db.session.execute(text("UPDATE audit_entries SET action = 'x' WHERE seq = 1"))
+
+
+def _disable_append_only_guard():
+    """What someone with database rights could do before editing a row by hand."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_entries_no_update"))
+        db.session.execute(text("DROP TRIGGER audit_entries_no_delete"))
+
+
+def test_hand_edited_payload_is_named_by_verify(app, runner):
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    _disable_append_only_guard()
+    db.session.execute(text("UPDATE audit_entries SET payload = replace(payload, '玄武区', '鼓楼区') WHERE seq = 1"))
+    result = _verify(runner)
+    assert result.exit_code == 1
+    assert "audit entry 1: content edited" in result.output
+
+
+def test_hand_edited_column_is_named_by_verify(app, runner):
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    _disable_append_only_guard()
+    db.session.execute(text("UPDATE audit_entries SET actor_ref = 'cli:someone-else' WHERE seq = 2"))
+    result = _verify(runner)
+    assert result.exit_code == 1
+    assert "audit entry 2: column actor_ref edited" in result.output
+
+
+def test_deleted_row_is_named_by_verify(app, runner):
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    _disable_append_only_guard()
+    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
+    result = _verify(runner)
+    assert result.exit_code == 1
+    assert "audit entry 2: entries 2 deleted" in result.output
+
+
+def test_rows_deleted_from_the_end_are_named_by_verify(app, runner):
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    _disable_append_only_guard()
+    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 3"))
+    result = _verify(runner)
+    assert result.exit_code == 1
+    assert "entries 3–3 deleted from the end" in result.output
+
+
+def test_concurrent_commits_extend_one_linear_chain(fresh_app):
+    """Writers on separate connections each take their turn at the head; no fork, no gap."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    errors = []
+    engine = db.engine
+
+    def write(n):
+        try:
+            with Session(engine) as session:
+                for i in range(5):
+                    audit.record(session, audit.Actor.system(f"t{n}"), "test.write", entity_type="test", entity_id=f"{n}-{i}")
+                    session.commit()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    count, problems = audit.verify_chain(db.session)
+    assert (count, problems) == (20, [])
