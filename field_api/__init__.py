@@ -12,7 +12,8 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, current_app, request, send_from_directory
 from flask_smorest import Api as _SmorestApi
 
-from field_api import errors, messages
+from field_api import messages
+from field_api.schemas.common import ErrorSchema
 
 messages.apply()
 
@@ -20,6 +21,8 @@ messages.apply()
 class Api(_SmorestApi):
     """flask-smorest's Api with this project's error shape, limited to /api paths (the public
     pages render their own HTML errors)."""
+
+    ERROR_SCHEMA = ErrorSchema  # documents this project's error shape on every operation
 
     def _register_error_handlers(self):
         pass  # the factory's dispatcher calls errors.handle_* for /api paths
@@ -38,16 +41,18 @@ def docs_asset(filename: str):
 
 def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
-    if request.endpoint and request.endpoint.endswith("upload_attachment"):
+    if request.endpoint == "attachments.AttachmentResource":
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
     else:
         request.max_content_length = current_app.config["MAX_JSON_BYTES"]
 
 
 def init_api(app: Flask) -> None:
-    from field_api import health
+    from field_api import attachments, devices, health, inspections, sync
 
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
-    api.register_blueprint(health.blp)
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
+        api.register_blueprint(blueprint)

@@ -52,9 +52,12 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
+def domain_status(error: DomainError) -> int:
+    return next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
+
+
 def handle_domain_error(error: DomainError):
-    status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
-    return error_response(status, error.code, error.message, error.fields)
+    return error_response(domain_status(error), error.code, error.message, error.fields)
 
 
 def handle_http_exception(error: HTTPException):
@@ -67,7 +70,7 @@ def handle_http_exception(error: HTTPException):
         # webargs nests by location ({"json": {...}, "query": {...}}); clients want field paths.
         for location, by_field in messages.items():
             if isinstance(by_field, dict):
-                fields.update(_flatten(by_field))
+                fields.update(flatten(by_field))
             else:
                 fields[location if location != "json" else "_body"] = by_field
         if "_body" in fields and status == 400:
@@ -92,12 +95,12 @@ def handle_unexpected(error: Exception):
     return handle_http_exception(InternalServerError())
 
 
-def _flatten(messages: dict, prefix: str = "") -> dict:
+def flatten(messages: dict, prefix: str = "") -> dict:
     flat: dict = {}
     for key, value in messages.items():
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
-            flat.update(_flatten(value, path))
+            flat.update(flatten(value, path))
         else:
             flat[path] = value if isinstance(value, list) else [value]
     return flat

@@ -61,22 +61,28 @@ def register_errorhandlers(app: Flask) -> None:
     from field_api import errors as api_errors
     from public_site import errors as page_errors
     from supervision.errors import DomainError
+    from supervision.extensions import db
 
     def is_api() -> bool:
         return request.path == "/healthz" or request.path.startswith("/api")
 
+    # A request that fails leaves nothing behind: whatever it wrote is rolled back before the
+    # error is rendered.
     @app.errorhandler(DomainError)
     def _domain(error):
+        db.session.rollback()
         return api_errors.handle_domain_error(error) if is_api() else page_errors.handle_domain_error(error)
 
     @app.errorhandler(HTTPException)
     def _http(error):
+        db.session.rollback()
         return api_errors.handle_http_exception(error) if is_api() else page_errors.handle_http_exception(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error):
         if isinstance(error, HTTPException):
             return _http(error)
+        db.session.rollback()
         return api_errors.handle_unexpected(error) if is_api() else page_errors.handle_unexpected(error)
 
 
@@ -89,4 +95,8 @@ def register_commands(app: Flask) -> None:
 def _import_models() -> None:
     """Import every models module so the metadata is complete (for mappers and Alembic)."""
     import supervision.audit.models  # noqa: F401
+    import supervision.checklists.models  # noqa: F401
+    import supervision.credit.models  # noqa: F401
+    import supervision.devices.models  # noqa: F401
+    import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401

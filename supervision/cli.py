@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -29,6 +28,18 @@ def cli_actor() -> audit.Actor:
 def fail(message: str, code: int = 1):
     click.secho(message, fg="red", err=True)
     sys.exit(code)
+
+
+def run_service(operation):
+    """Run a service call and commit; a refusal is printed with its field messages, exit 1."""
+    try:
+        result = operation()
+        db.session.commit()
+        return result
+    except DomainError as error:
+        db.session.rollback()
+        lines = [error.message] + [f"  {field}: {'; '.join(msgs)}" for field, msgs in error.fields.items()]
+        fail("\n".join(lines))
 
 
 @click.command("init")
@@ -59,10 +70,14 @@ def audit_verify():
 
 
 def register(app: Flask) -> None:
+    from supervision.checklists.commands import checklists_group
     from supervision.demo.commands import demo_command
+    from supervision.devices.commands import devices_group
+    from supervision.inspections.commands import tasks_group
     from supervision.registry.commands import export_group, import_group
 
-    for command in (init_command, audit_group, import_group, export_group, demo_command):
+    for command in (init_command, audit_group, import_group, export_group, demo_command, devices_group,
+                    checklists_group, tasks_group):
         app.cli.add_command(command)
 
 

@@ -155,3 +155,36 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def field(app):
+    """A grid, an establishment in it, two inspectors, a checklist and an enrolled device."""
+    from tests.terminal import make_field
+
+    return make_field(app)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements a block runs: `with count_queries() as n: ...; n()`."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counter():
+        statements = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counter

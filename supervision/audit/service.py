@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from sqlalchemy import event, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from supervision.audit.actor import Actor
@@ -83,7 +84,7 @@ def savepoint(session: Session) -> Iterator[None]:
 def _resolve(p: _Pending) -> tuple[str, Any, Any]:
     entity_id = p.entity_id
     if entity_id is None and p.entity is not None:
-        entity_id = p.entity.id
+        entity_id = "/".join(str(part) for part in sa_inspect(p.entity).identity)
     after = p.after() if callable(p.after) else p.after
     if after is None and p.entity is not None and p.action != "delete" and hasattr(p.entity, "audit_snapshot"):
         after = p.entity.audit_snapshot()

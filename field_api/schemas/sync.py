@@ -1,0 +1,75 @@
+from marshmallow import Schema, fields, validate
+
+from field_api.schemas.registry import CategorySchema, DirectoryInspectorSchema, EstablishmentSchema
+from supervision.timeutil import in_china
+
+
+class ChecklistItemSchema(Schema):
+    code = fields.String()
+    position = fields.Integer()
+    section = fields.String()
+    text = fields.String()
+    legal_basis = fields.String()
+    severity = fields.String(metadata={"description": "minor, major or critical"})
+    answer_type = fields.String(metadata={"description": "pass_fail, number, text or photo"})
+    unit = fields.String(allow_none=True)
+    min = fields.Float(attribute="min_value", allow_none=True)
+    max = fields.Float(attribute="max_value", allow_none=True)
+    required = fields.Boolean()
+    checks_commitment = fields.Boolean(metadata={"description": "checks the credit commitment (践诺)"})
+
+
+class ChecklistVersionSchema(Schema):
+    id = fields.Integer()
+    template_code = fields.String(attribute="template.code")
+    title = fields.String(attribute="template.title")
+    specialty = fields.String(attribute="template.specialty")
+    categories = fields.List(fields.String(), attribute="template.categories")
+    version = fields.Integer()
+    status = fields.String()
+    items = fields.List(fields.Nested(ChecklistItemSchema))
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    establishment_id = fields.Integer()
+    grid_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    due_on = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    origin_inspection_uuid = fields.String(allow_none=True)
+    created_at = fields.Function(lambda t: in_china(t.created_at))
+
+
+class BootstrapQuerySchema(Schema):
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                              metadata={"description": "last establishment id of the previous page"})
+    cursor = fields.Integer(load_default=None, validate=validate.Range(min=0),
+                            metadata={"description": "cursor returned by the first page; pass it back on later pages"})
+
+
+class BootstrapSchema(Schema):
+    cursor = fields.Integer(metadata={"description": "start delta sync from here once all pages are fetched"})
+    next_after_id = fields.Integer(allow_none=True, metadata={"description": "null on the last page"})
+    establishments = fields.List(fields.Nested(EstablishmentSchema))
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "first page only"})
+    checklist_versions = fields.List(fields.Nested(ChecklistVersionSchema), metadata={"description": "first page only"})
+    inspectors = fields.List(fields.Nested(DirectoryInspectorSchema), metadata={"description": "first page only"})
+    categories = fields.List(fields.Nested(CategorySchema), metadata={"description": "first page only"})
+
+
+class ChangesQuerySchema(Schema):
+    cursor = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class ChangesSchema(Schema):
+    cursor = fields.Integer(metadata={"description": "pass back on the next call"})
+    has_more = fields.Boolean(metadata={"description": "call again at once with the new cursor"})
+    establishments = fields.List(fields.Nested(EstablishmentSchema), metadata={"description": "new or changed"})
+    removed_establishment_ids = fields.List(fields.Integer(), metadata={"description": "left the device's grids"})
+    tasks = fields.List(fields.Nested(TaskSchema), metadata={"description": "new or changed open tasks"})
+    closed_task_ids = fields.List(fields.Integer())
+    checklist_versions = fields.List(fields.Nested(ChecklistVersionSchema), metadata={"description": "newly published"})
+    retired_checklist_version_ids = fields.List(fields.Integer())
+    inspectors = fields.List(fields.Nested(DirectoryInspectorSchema))

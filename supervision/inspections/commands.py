@@ -1,0 +1,34 @@
+"""`supervision tasks ...`."""
+import click
+from flask.cli import with_appcontext
+
+from supervision.cli import cli_actor, run_service
+from supervision.extensions import db
+from supervision.inspections import tasks
+from supervision.inspections.models import TASK_KINDS
+
+
+@click.group("tasks")
+def tasks_group():
+    """Create and cancel inspection tasks."""
+
+
+@tasks_group.command("create")
+@click.argument("credit_code")
+@click.option("--kind", type=click.Choice(TASK_KINDS), default="daily_patrol", show_default=True)
+@click.option("--due", "due_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+@click.option("--note", default=None)
+@with_appcontext
+def create(credit_code, kind, due_on, note):
+    """Create a task to inspect the establishment CREDIT_CODE; its grid's terminals get it."""
+    task = run_service(lambda: tasks.create_task(db.session, cli_actor(), establishment_credit_code=credit_code,
+                                                 kind=kind, due_on=due_on.date() if due_on else None, note=note))
+    click.echo(f"task {task.id} created for grid {task.grid_id}")
+
+
+@tasks_group.command("cancel")
+@click.argument("task_id", type=int)
+@with_appcontext
+def cancel(task_id):
+    run_service(lambda: tasks.cancel_task(db.session, cli_actor(), task_id))
+    click.echo(f"task {task_id} cancelled")

@@ -1,0 +1,1 @@
+"""Offline bootstrap and delta sync for handheld terminals."""

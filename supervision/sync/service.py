@@ -1,0 +1,162 @@
+"""What a terminal needs offline for its grids, and what changed since it last asked.
+
+The cursor is the audit chain's sequence number. Every change to a synced entity is recorded
+in the chain, and entries are appended in commit order under the head lock, so "entries after
+N" is exactly "what committed after the device's last sync": no change can slip in behind a
+cursor the way it can with timestamps.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from supervision import audit
+from supervision.audit.models import AuditEntry, AuditHead
+from supervision.checklists import service as checklists
+from supervision.checklists.models import ChecklistVersion
+from supervision.devices.service import DeviceIdentity
+from supervision.errors import ValidationFailed
+from supervision.inspections.models import Task
+from supervision.registry.models import Establishment, EstablishmentCategory, Inspector, PlateToken
+
+SYNCED_TYPES = ("establishments", "plate_tokens", "tasks", "checklist_versions", "inspectors")
+
+
+@dataclass
+class BootstrapPage:
+    cursor: int
+    establishments: list[Establishment]
+    next_after_id: int | None
+    first_page: bool
+    tasks: list[Task] = field(default_factory=list)
+    checklist_versions: list[ChecklistVersion] = field(default_factory=list)
+    inspectors: list[Inspector] = field(default_factory=list)
+    categories: list[EstablishmentCategory] = field(default_factory=list)
+
+
+@dataclass
+class Changes:
+    cursor: int
+    has_more: bool
+    establishments: list[Establishment] = field(default_factory=list)
+    removed_establishment_ids: list[int] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    closed_task_ids: list[int] = field(default_factory=list)
+    checklist_versions: list[ChecklistVersion] = field(default_factory=list)
+    retired_checklist_version_ids: list[int] = field(default_factory=list)
+    inspectors: list[Inspector] = field(default_factory=list)
+
+
+def _head_seq(session: Session) -> int:
+    return session.execute(select(AuditHead.last_seq).where(AuditHead.id == 1)).scalar_one()
+
+
+def _grid_ids(identity: DeviceIdentity) -> list[int]:
+    return [g.id for g in identity.inspector.grids]
+
+
+def _establishments_query():
+    return select(Establishment).options(
+        selectinload(Establishment.licences),
+        selectinload(Establishment.plate_tokens.and_(PlateToken.revoked_at.is_(None))),
+    )
+
+
+def _open_tasks(session: Session, grid_ids: list[int]) -> list[Task]:
+    return list(session.execute(
+        select(Task).where(Task.grid_id.in_(grid_ids), Task.status == "open").order_by(Task.id)
+    ).scalars())
+
+
+def _directory(session: Session, identity: DeviceIdentity, ids: list[int] | None = None) -> list[Inspector]:
+    """Colleagues of the same jurisdiction, for choosing the second inspector offline."""
+    query = select(Inspector).where(Inspector.jurisdiction_id == identity.inspector.jurisdiction_id).order_by(Inspector.id)
+    if ids is not None:
+        query = query.where(Inspector.id.in_(ids))
+    return list(session.execute(query).scalars())
+
+
+def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page_size: int, cursor: int | None) -> BootstrapPage:
+    if after_id < 0:
+        raise ValidationFailed(fields={"after_id": ["不能为负数"]})
+    # The cursor is read before anything else: whatever commits while the pages are fetched
+    # has a later sequence number and arrives with the first delta.
+    cursor = _head_seq(session) if cursor is None else cursor
+    grid_ids = _grid_ids(identity)
+    rows = list(session.execute(
+        _establishments_query()
+        .where(Establishment.grid_id.in_(grid_ids), Establishment.id > after_id)
+        .order_by(Establishment.id).limit(page_size + 1)
+    ).scalars())
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    page = BootstrapPage(cursor=cursor, establishments=rows, next_after_id=rows[-1].id if more else None,
+                         first_page=after_id == 0)
+    if page.first_page:
+        page.tasks = _open_tasks(session, grid_ids)
+        page.checklist_versions = checklists.versions_in_use(session)
+        page.inspectors = _directory(session, identity)
+        page.categories = list(session.execute(select(EstablishmentCategory).order_by(EstablishmentCategory.code)).scalars())
+        audit.record(session, identity.actor, "device.bootstrap", entity_type="devices", entity_id=identity.device.id,
+                     after={"grid_ids": grid_ids, "cursor": cursor})
+        session.commit()
+    return page
+
+
+def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, page_size: int) -> Changes:
+    head = _head_seq(session)
+    if cursor < 0 or cursor > head:
+        raise ValidationFailed("同步游标无效，请重新全量同步", code="invalid_cursor", fields={"cursor": ["游标无效"]})
+    entries = session.execute(
+        select(AuditEntry.seq, AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.payload)
+        .where(AuditEntry.seq > cursor, AuditEntry.seq <= head, AuditEntry.entity_type.in_(SYNCED_TYPES))
+        .order_by(AuditEntry.seq).limit(page_size + 1)
+    ).all()
+    has_more = len(entries) > page_size
+    entries = entries[:page_size]
+    result = Changes(cursor=entries[-1].seq if has_more else head, has_more=has_more)
+
+    ids: dict[str, set[int]] = {t: set() for t in SYNCED_TYPES}
+    grid_before: dict[int, set] = {}
+    for entry in entries:
+        ids[entry.entity_type].add(int(entry.entity_id))
+        if entry.entity_type == "establishments":
+            before = json.loads(entry.payload).get("before") or {}
+            grid_before.setdefault(int(entry.entity_id), set()).add(before.get("grid_id"))
+    grid_ids = set(_grid_ids(identity))
+
+    if ids["plate_tokens"]:
+        ids["establishments"] |= set(session.execute(
+            select(PlateToken.establishment_id).where(PlateToken.id.in_(ids["plate_tokens"]))
+        ).scalars())
+    if ids["establishments"]:
+        for est in session.execute(
+            _establishments_query().where(Establishment.id.in_(ids["establishments"])).order_by(Establishment.id)
+        ).scalars():
+            if est.grid_id in grid_ids:
+                result.establishments.append(est)
+            elif grid_before.get(est.id, set()) & grid_ids:
+                result.removed_establishment_ids.append(est.id)
+    if ids["tasks"]:
+        for task in session.execute(select(Task).where(Task.id.in_(ids["tasks"])).order_by(Task.id)).scalars():
+            if task.grid_id not in grid_ids:
+                continue
+            if task.status == "open":
+                result.tasks.append(task)
+            else:
+                result.closed_task_ids.append(task.id)
+    if ids["checklist_versions"]:
+        for version in session.execute(
+            select(ChecklistVersion).options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.template))
+            .where(ChecklistVersion.id.in_(ids["checklist_versions"])).order_by(ChecklistVersion.id)
+        ).scalars():
+            if version.status == "published":
+                result.checklist_versions.append(version)
+            else:
+                result.retired_checklist_version_ids.append(version.id)
+    if ids["inspectors"]:
+        result.inspectors = _directory(session, identity, sorted(ids["inspectors"]))
+    return result
