@@ -102,6 +102,8 @@ def check_establishment(data: EstablishmentInput, lookups: RegistryLookups) -> d
     for lic in data.licences:
         if not lic.number.strip() or not lic.kind.strip():
             problems["licences"] = "许可证号和许可类别不能为空"
+        elif len(lic.number.strip()) > 64 or len(lic.kind.strip()) > 64:
+            problems["licences"] = "许可证号和许可类别不能超过64个字符"
         elif lic.expires_on is not None and lic.expires_on < lic.issued_on:
             problems["licences"] = f"许可证“{lic.number}”的有效期截止日早于发证日期"
     return problems
