@@ -74,7 +74,9 @@ def handle_http_exception(error: HTTPException):
             else:
                 fields[location if location != "json" else "_body"] = by_field
         if "_body" in fields and status == 400:
+            # webargs' own text ("Invalid JSON body.") is English: replace it, not just the message.
             code, message = "malformed_json", "请求体不是有效的 JSON"
+            fields = {"_body": [message]}
     if status == 413:
         limit = request.max_content_length or current_app.config["MAX_JSON_BYTES"]
         message = f"请求内容超过大小限制（上限 {limit} 字节）"

@@ -2,6 +2,7 @@
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from field_api.auth import BEARER_SECURITY, current_device, device_required
 from field_api.schemas.common import ErrorSchema
@@ -12,6 +13,8 @@ from supervision.extensions import db
 from supervision.registry import service as registry
 from supervision.sync import service as sync
 
+# Unknown query parameters are refused, as unknown JSON fields are: webargs would drop them
+# silently, and a misspelt after_id would restart the bootstrap at page one for ever.
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Offline bootstrap, delta sync, look-ups")
 
 
@@ -20,7 +23,7 @@ class Bootstrap(MethodView):
     decorators = [device_required]
 
     @blp.doc(security=BEARER_SECURITY)
-    @blp.arguments(BootstrapQuerySchema, location="query")
+    @blp.arguments(BootstrapQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, BootstrapSchema)
     @blp.alt_response(401, schema=ErrorSchema)
     def get(self, query):
@@ -34,7 +37,7 @@ class ChangesSince(MethodView):
     decorators = [device_required]
 
     @blp.doc(security=BEARER_SECURITY)
-    @blp.arguments(ChangesQuerySchema, location="query")
+    @blp.arguments(ChangesQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ChangesSchema)
     @blp.alt_response(401, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema, description="cursor unknown: bootstrap again")
@@ -49,7 +52,7 @@ class Lookup(MethodView):
     decorators = [device_required]
 
     @blp.doc(security=BEARER_SECURITY)
-    @blp.arguments(LookupQuerySchema, location="query")
+    @blp.arguments(LookupQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, LookupResultSchema)
     @blp.alt_response(401, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)

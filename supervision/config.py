@@ -62,4 +62,6 @@ def from_environment(instance_path: Path) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+        # Swagger UI would otherwise fetch a badge from an online validator: no third-party hosts.
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     }

@@ -73,3 +73,5 @@ class ChangesSchema(Schema):
     checklist_versions = fields.List(fields.Nested(ChecklistVersionSchema), metadata={"description": "newly published"})
     retired_checklist_version_ids = fields.List(fields.Integer())
     inspectors = fields.List(fields.Nested(DirectoryInspectorSchema))
+    resync_required = fields.Boolean(metadata={"description": "bulk load or the device's own grids changed: "
+                                                              "bootstrap again from scratch"})

@@ -229,3 +229,11 @@ def inspectors_by_badge(session: Session, badges: Iterable[str]) -> dict[str, In
         select(Inspector).options(selectinload(Inspector.grids)).where(Inspector.badge_no.in_(badges))
     ).scalars()
     return {i.badge_no: i for i in rows}
+
+
+def assign_grids(session: Session, actor: audit.Actor, inspector: Inspector, grids: Iterable[Grid]) -> Inspector:
+    """Set the grids an inspector is responsible for (fixed grid, fixed staff)."""
+    before = inspector.audit_snapshot()
+    inspector.grids = list(grids)
+    audit.record(session, actor, "inspector.assign_grids", inspector, before=before)
+    return inspector

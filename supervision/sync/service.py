@@ -23,6 +23,8 @@ from supervision.inspections.models import Task
 from supervision.registry.models import Establishment, EstablishmentCategory, Inspector, PlateToken
 
 SYNCED_TYPES = ("establishments", "plate_tokens", "tasks", "checklist_versions", "inspectors")
+# Bulk loads are recorded as one entry, not per row: a device that sees one must bootstrap again.
+BULK_TYPES = ("demo",)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Changes:
     checklist_versions: list[ChecklistVersion] = field(default_factory=list)
     retired_checklist_version_ids: list[int] = field(default_factory=list)
     inspectors: list[Inspector] = field(default_factory=list)
+    resync_required: bool = False
 
 
 def _head_seq(session: Session) -> int:
@@ -86,6 +89,13 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     # has a later sequence number and arrives with the first delta.
     cursor = _head_seq(session) if cursor is None else cursor
     grid_ids = _grid_ids(identity)
+    first_page = after_id == 0
+    if first_page:
+        # Committed before the page is loaded, not after: a commit expires every loaded object,
+        # and rendering expired ones would reload each row (and its licences and plates) alone.
+        audit.record(session, identity.actor, "device.bootstrap", entity_type="devices", entity_id=identity.device.id,
+                     after={"grid_ids": grid_ids, "cursor": cursor})
+        session.commit()
     rows = list(session.execute(
         _establishments_query()
         .where(Establishment.grid_id.in_(grid_ids), Establishment.id > after_id)
@@ -94,15 +104,12 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     more = len(rows) > page_size
     rows = rows[:page_size]
     page = BootstrapPage(cursor=cursor, establishments=rows, next_after_id=rows[-1].id if more else None,
-                         first_page=after_id == 0)
+                         first_page=first_page)
     if page.first_page:
         page.tasks = _open_tasks(session, grid_ids)
         page.checklist_versions = checklists.versions_in_use(session)
         page.inspectors = _directory(session, identity)
         page.categories = list(session.execute(select(EstablishmentCategory).order_by(EstablishmentCategory.code)).scalars())
-        audit.record(session, identity.actor, "device.bootstrap", entity_type="devices", entity_id=identity.device.id,
-                     after={"grid_ids": grid_ids, "cursor": cursor})
-        session.commit()
     return page
 
 
@@ -112,7 +119,8 @@ def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, pa
         raise ValidationFailed("同步游标无效，请重新全量同步", code="invalid_cursor", fields={"cursor": ["游标无效"]})
     entries = session.execute(
         select(AuditEntry.seq, AuditEntry.entity_type, AuditEntry.entity_id, AuditEntry.payload)
-        .where(AuditEntry.seq > cursor, AuditEntry.seq <= head, AuditEntry.entity_type.in_(SYNCED_TYPES))
+        .where(AuditEntry.seq > cursor, AuditEntry.seq <= head,
+               AuditEntry.entity_type.in_(SYNCED_TYPES + BULK_TYPES))
         .order_by(AuditEntry.seq).limit(page_size + 1)
     ).all()
     has_more = len(entries) > page_size
@@ -122,10 +130,18 @@ def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, pa
     ids: dict[str, set[int]] = {t: set() for t in SYNCED_TYPES}
     grid_before: dict[int, set] = {}
     for entry in entries:
+        if entry.entity_type in BULK_TYPES:
+            result.resync_required = True
+            continue
         ids[entry.entity_type].add(int(entry.entity_id))
         if entry.entity_type == "establishments":
             before = json.loads(entry.payload).get("before") or {}
             grid_before.setdefault(int(entry.entity_id), set()).add(before.get("grid_id"))
+        elif entry.entity_type == "inspectors" and int(entry.entity_id) == identity.inspector.id:
+            # The device's own grids changed: what it holds no longer matches its area.
+            payload = json.loads(entry.payload)
+            if payload.get("before") and (payload["before"] or {}).get("grid_ids") != (payload.get("after") or {}).get("grid_ids"):
+                result.resync_required = True
     grid_ids = set(_grid_ids(identity))
 
     if ids["plate_tokens"]:
