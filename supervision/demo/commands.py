@@ -50,5 +50,7 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     if prepared.enrolment_code:
         click.echo(f"demo device {prepared.device_id} for inspector {prepared.badge_no}: "
                    f"POST /api/v1/devices/enrol with code {prepared.enrolment_code}")
+    if prepared.sample_plate_token:
+        click.echo(f"a plate page: {current_app.config['PUBLIC_BASE_URL']}/P/{prepared.sample_plate_token}")
     rate = summary.rows / seconds if seconds else 0.0
     click.echo(f"took {seconds:.1f} s ({summary.rows:,} rows, {rate:,.0f} rows/s)")

@@ -13,7 +13,7 @@ from supervision import audit
 from supervision.checklists import service as checklists
 from supervision.devices import service as devices
 from supervision.inspections.models import TASK_KINDS, Task
-from supervision.registry.models import Establishment, Inspector, inspector_grids
+from supervision.registry.models import Establishment, Inspector, PlateToken, inspector_grids
 
 DEMO_ACTOR = audit.Actor.system("demo")
 
@@ -25,6 +25,7 @@ class DemoField:
     device_id: int | None
     badge_no: str | None
     enrolment_code: str | None
+    sample_plate_token: str | None
 
 
 def has_establishments(session: Session) -> bool:
@@ -47,8 +48,11 @@ def prepare_field(session: Session, actor: audit.Actor, *, seed: int, tasks: int
         device, code = devices.enrol_device(session, actor, badge_no=inspector.badge_no, label="演示终端",
                                             code_ttl=code_ttl)
         session.flush()
+    sample_plate = session.execute(
+        select(PlateToken.token).where(PlateToken.revoked_at.is_(None)).order_by(PlateToken.id).limit(1)
+    ).scalar_one_or_none()
     return DemoField(published, created_tasks, device.id if device else None,
-                     inspector.badge_no if inspector else None, code)
+                     inspector.badge_no if inspector else None, code, sample_plate)
 
 
 def _open_tasks(session: Session, rng: random.Random, count: int, today: date) -> int:
