@@ -25,7 +25,12 @@ _BINARY_BODY = {
 }
 
 
-@blp.route("/attachments/<sha256>")
+SHA256_PARAMETER = {"in": "path", "name": "sha256", "required": True,
+                    "description": "SHA-256 of the file's bytes, lower-case hex",
+                    "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+
+
+@blp.route("/attachments/<sha256>", parameters=[SHA256_PARAMETER])
 class AttachmentResource(MethodView):
     decorators = [device_required]
 
