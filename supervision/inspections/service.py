@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -71,9 +71,9 @@ def get_inspection(session: Session, uuid: str) -> Inspection:
 
 
 def _full_load():
+    """What an inspection's state shows: its inspectors, files and findings."""
     return (
         selectinload(Inspection.inspectors).joinedload(InspectionInspector.inspector),
-        selectinload(Inspection.answers),
         selectinload(Inspection.manifest),
         selectinload(Inspection.findings),
     )
@@ -421,11 +421,26 @@ def missing_attachments(session: Session, inspection: Inspection) -> list[Manife
     return [e for e in inspection.manifest if received.get(e.sha256) != e.size]
 
 
+def _still_missing(uuid: str):
+    """Whether any file of the inspection's manifest is absent (or of another size): one query."""
+    return exists().where(
+        ManifestEntry.inspection_uuid == uuid,
+        ~exists().where(Attachment.sha256 == ManifestEntry.sha256, Attachment.size == ManifestEntry.size),
+    )
+
+
 def settle(session: Session, uuid: str) -> None:
-    """Mark the inspection complete if every file has arrived; commit. Runs in its own short
-    transaction with the inspection row locked, after the write that might complete it."""
+    """Mark the inspection complete if every file has arrived; commit. Runs after the write
+    that might complete it has committed, so whichever of a submission and its last upload
+    commits second sees the other."""
+    # Lock-free look first: an inspection still waiting for a file cannot complete now, and
+    # the upload that brings that file settles it after its own commit.
+    if session.execute(select(_still_missing(uuid))).scalar():
+        session.commit()
+        return
     inspection = session.execute(
         select(Inspection).where(Inspection.uuid == uuid).with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     if inspection.status == "complete" or missing_attachments(session, inspection):
         session.commit()
