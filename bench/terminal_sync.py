@@ -65,6 +65,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.terminal import CHECKLIST as TEST_CHECKLIST  # noqa: E402
+
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 HOST = "127.0.0.1"
 TARGET_RATIO = 0.25
@@ -74,28 +76,8 @@ CHINA = timezone(timedelta(hours=8))
 MAX_ATTEMPTS = 12
 BACKOFF_FIRST_S, BACKOFF_CAP_S = 0.01, 0.4
 
-CHECKLIST = {
-    "code": "bench_accommodation",
-    "title": "住宿场所卫生监督检查表（压测）",
-    "specialty": "公共场所卫生",
-    "categories": ["accommodation"],
-    "items": [
-        {"code": "T01", "section": "卫生许可", "text": "持有有效的公共场所卫生许可证",
-         "legal_basis": "《公共场所卫生管理条例》第八条", "severity": "critical", "answer_type": "pass_fail",
-         "required": True, "checks_commitment": False},
-        {"code": "T02", "section": "从业人员", "text": "从业人员持有有效健康合格证明",
-         "legal_basis": "《公共场所卫生管理条例实施细则》第十条", "severity": "major", "answer_type": "pass_fail",
-         "required": True, "checks_commitment": True},
-        {"code": "T03", "section": "室内空气", "text": "客房室内空气甲醛浓度",
-         "legal_basis": "GB 37488-2019", "severity": "minor", "answer_type": "number", "unit": "mg/m³",
-         "min": None, "max": 0.10, "required": True, "checks_commitment": False},
-        {"code": "T04", "section": "现场记录", "text": "现场照片：许可证公示情况",
-         "legal_basis": "《公共场所卫生管理条例实施细则》第二十二条", "severity": "minor", "answer_type": "photo",
-         "required": True, "checks_commitment": False},
-        {"code": "T05", "section": "其他", "text": "其他需要说明的情况", "legal_basis": "—", "severity": "minor",
-         "answer_type": "text", "required": False, "checks_commitment": False},
-    ],
-}
+# The checklist the tests use, under its own code: 3 answers, a required photo, optional text.
+CHECKLIST = dict(TEST_CHECKLIST, code="bench_accommodation", title="住宿场所卫生监督检查表（压测）")
 
 
 # --- small helpers ----------------------------------------------------------------------------
