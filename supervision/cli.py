@@ -74,10 +74,16 @@ def register(app: Flask) -> None:
     from supervision.demo.commands import demo_command
     from supervision.devices.commands import devices_group
     from supervision.inspections.commands import tasks_group
-    from supervision.registry.commands import export_group, import_group
+    from supervision.registry.commands import (
+        export_group,
+        grids_group,
+        import_group,
+        inspectors_group,
+        jurisdictions_group,
+    )
 
-    for command in (init_command, audit_group, import_group, export_group, demo_command, devices_group,
-                    checklists_group, tasks_group):
+    for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
+                    export_group, demo_command, devices_group, checklists_group, tasks_group):
         app.cli.add_command(command)
 
 

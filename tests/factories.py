@@ -20,7 +20,24 @@ def valid_credit_code(n: int | None = None) -> str:
 
 
 def jurisdiction(code="320102", name="玄武区", level="district", parent=None):
+    """A district (by default) under 南京市, 江苏省, creating those on first use."""
+    if parent is None and level != "province":
+        parent = _existing("320100") or service.create_jurisdiction(
+            db.session, ACTOR, code="320100", name="南京市", level="city",
+            parent=_existing("320000") or service.create_jurisdiction(
+                db.session, ACTOR, code="320000", name="江苏省", level="province"))
+        if level == "city":
+            parent = parent.parent
     return service.create_jurisdiction(db.session, ACTOR, code=code, name=name, level=level, parent=parent)
+
+
+def _existing(code):
+    from sqlalchemy import select
+
+    from supervision.registry.models import Jurisdiction
+
+    db.session.flush()
+    return db.session.execute(select(Jurisdiction).where(Jurisdiction.code == code)).scalar_one_or_none()
 
 
 def grid(j, code=None, name=None):

@@ -19,7 +19,8 @@ def test_registry_writes_are_chained_with_before_and_after(app):
     db.session.commit()
     entries = db.session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
     actions = [e.action for e in entries]
-    assert actions == ["jurisdiction.create", "plate.issue", "establishment.create"]
+    # The district's city and province are created on first use, then the district itself.
+    assert actions == ["jurisdiction.create"] * 3 + ["plate.issue", "establishment.create"]
     assert entries[-1].entity_id == str(est.id)
     assert entries[0].prev_hash == "0" * 64
     assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
@@ -34,13 +35,14 @@ def test_failed_transaction_leaves_no_audit_entry(app):
 
 
 def test_savepoint_rollback_drops_its_audit_entries(app):
-    factories.jurisdiction()
+    district = factories.jurisdiction()
+    kept = [district.parent.parent, district.parent, district]
     with pytest.raises(RuntimeError):
         with audit.savepoint(db.session):
             factories.jurisdiction(code="320104", name="秦淮区")
             raise RuntimeError("refused")
     db.session.commit()
-    assert [e.action for e in db.session.execute(select(AuditEntry)).scalars()] == ["jurisdiction.create"]
+    assert [e.entity_id for e in db.session.execute(select(AuditEntry)).scalars()] == [str(j.id) for j in kept]
 
 
 def test_verify_passes_on_untouched_chain(app, runner):
@@ -49,7 +51,7 @@ def test_verify_passes_on_untouched_chain(app, runner):
     db.session.commit()
     result = _verify(runner)
     assert result.exit_code == 0, result.output
-    assert "intact: 3 entries" in result.output
+    assert "intact: 5 entries" in result.output
 
 
 def test_database_refuses_update_of_audit_row(app):
@@ -74,10 +76,10 @@ def test_hand_edited_payload_is_named_by_verify(app, runner):
     factories.establishment()
     db.session.commit()
     _disable_append_only_guard()
-    db.session.execute(text("UPDATE audit_entries SET payload = replace(payload, '玄武区', '鼓楼区') WHERE seq = 1"))
+    db.session.execute(text("UPDATE audit_entries SET payload = replace(payload, '玄武区', '鼓楼区') WHERE seq = 3"))
     result = _verify(runner)
     assert result.exit_code == 1
-    assert "audit entry 1: content edited" in result.output
+    assert "audit entry 3: content edited" in result.output
 
 
 def test_hand_edited_column_is_named_by_verify(app, runner):
@@ -107,10 +109,10 @@ def test_rows_deleted_from_the_end_are_named_by_verify(app, runner):
     factories.establishment()
     db.session.commit()
     _disable_append_only_guard()
-    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 3"))
+    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 5"))
     result = _verify(runner)
     assert result.exit_code == 1
-    assert "entries 3–3 deleted from the end" in result.output
+    assert "entries 5–5 deleted from the end" in result.output
 
 
 def test_concurrent_commits_extend_one_linear_chain(fresh_app):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from supervision import audit
-from supervision.errors import NotFound, ValidationFailed
+from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.registry import credit_code, plates
 from supervision.registry.models import (
     ESTABLISHMENT_STATUSES,
@@ -163,13 +163,6 @@ def upsert_establishment(
     return establishment, "updated"
 
 
-def get_establishment(session: Session, establishment_id: int) -> Establishment:
-    establishment = session.get(Establishment, establishment_id)
-    if establishment is None:
-        raise NotFound("单位不存在", fields={"establishment_id": ["单位不存在"]})
-    return establishment
-
-
 def find_establishments(
     session: Session, *, plate_token: str | None = None, credit_code_value: str | None = None,
     name: str | None = None, limit: int = 20,
@@ -189,19 +182,66 @@ def find_establishments(
     return list(session.execute(query).scalars())
 
 
+PARENT_LEVEL = {"province": None, "city": "province", "district": "city"}
+
+
+def jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
+    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == (code or "").strip())).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"辖区“{code}”不存在", fields={"jurisdiction": [f"辖区“{code}”不存在"]})
+    return found
+
+
+def grids_by_code(session: Session, codes: Iterable[str]) -> list[Grid]:
+    codes = [c.strip() for c in codes]
+    found = {g.code: g for g in session.execute(select(Grid).where(Grid.code.in_(codes))).scalars()} if codes else {}
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise NotFound(f"网格不存在：{'、'.join(unknown)}", fields={"grids": [f"网格“{c}”不存在" for c in unknown]})
+    return [found[c] for c in codes]
+
+
 def create_jurisdiction(session: Session, actor: audit.Actor, *, code: str, name: str, level: str,
                         parent: Jurisdiction | None = None) -> Jurisdiction:
-    jurisdiction = Jurisdiction(code=code, name=name, level=level, parent=parent)
+    """Add a province, city or district; each level sits under the one above it."""
+    problems: dict[str, list[str]] = {}
+    if level not in PARENT_LEVEL:
+        problems["level"] = ["应为 province、city 或 district"]
+    elif (parent.level if parent else None) != PARENT_LEVEL[level]:
+        expected = PARENT_LEVEL[level]
+        problems["parent"] = [f"{level} 的上级应为 {expected} 级辖区" if expected else "省级辖区没有上级"]
+    if not (code or "").strip().isdigit() or len(code.strip()) not in (6, 9, 12):
+        problems["code"] = ["辖区代码应为6、9或12位数字（行政区划代码）"]
+    if not (name or "").strip():
+        problems["name"] = ["名称不能为空"]
+    if problems:
+        raise ValidationFailed(fields=problems)
+    if session.execute(select(Jurisdiction.id).where(Jurisdiction.code == code.strip())).first():
+        raise Conflict(f"辖区代码“{code}”已存在", fields={"code": ["已存在"]})
+    jurisdiction = Jurisdiction(code=code.strip(), name=name.strip(), level=level, parent=parent)
     session.add(jurisdiction)
     audit.record(session, actor, "jurisdiction.create", jurisdiction)
     return jurisdiction
 
 
 def create_grid(session: Session, actor: audit.Actor, *, code: str, name: str, jurisdiction: Jurisdiction) -> Grid:
-    grid = Grid(code=code, name=name, jurisdiction=jurisdiction)
+    """Add a grid to a district."""
+    if jurisdiction.level != "district":
+        raise ValidationFailed(fields={"district": ["网格只能设在区县级辖区"]})
+    if not (code or "").strip() or len(code.strip()) > 32 or not (name or "").strip():
+        raise ValidationFailed(fields={"code": ["网格编号和名称不能为空，编号不超过32个字符"]})
+    if session.execute(select(Grid.id).where(Grid.code == code.strip())).first():
+        raise Conflict(f"网格编号“{code}”已存在", fields={"code": ["已存在"]})
+    grid = Grid(code=code.strip(), name=name.strip(), jurisdiction=jurisdiction)
     session.add(grid)
     audit.record(session, actor, "grid.create", grid)
     return grid
+
+
+def _check_grids_of(jurisdiction: Jurisdiction, grids: list[Grid]) -> None:
+    outside = [g.code for g in grids if g.jurisdiction_id != jurisdiction.id]
+    if outside:
+        raise ValidationFailed(fields={"grids": [f"网格“{c}”不属于辖区“{jurisdiction.name}”" for c in outside]})
 
 
 def create_inspector(
@@ -209,16 +249,39 @@ def create_inspector(
     certificate_valid_from: date, certificate_valid_until: date, jurisdiction: Jurisdiction,
     grids: Iterable[Grid] = (), phone: str | None = None,
 ) -> Inspector:
+    """Add an enforcement officer to the inspector directory (执法检查人员名录库)."""
+    grids = list(grids)
     if certificate_valid_until < certificate_valid_from:
         raise ValidationFailed(fields={"certificate_valid_until": ["执法证有效期截止日早于起始日"]})
+    if not (badge_no or "").strip() or not (name or "").strip() or not (certificate_no or "").strip():
+        raise ValidationFailed(fields={"badge_no": ["执法证件号、姓名和执法证编号不能为空"]})
+    session.flush()  # grids created in this transaction need their ids for the check below
+    _check_grids_of(jurisdiction, grids)
+    if session.execute(select(Inspector.id).where(
+            (Inspector.badge_no == badge_no.strip()) | (Inspector.certificate_no == certificate_no.strip()))).first():
+        raise Conflict("执法人员编号或执法证编号已存在", fields={"badge_no": ["已存在"]})
     inspector = Inspector(
-        badge_no=badge_no, name=name, certificate_no=certificate_no,
+        badge_no=badge_no.strip(), name=name.strip(), certificate_no=certificate_no.strip(),
         certificate_valid_from=certificate_valid_from, certificate_valid_until=certificate_valid_until,
-        jurisdiction=jurisdiction, grids=list(grids), phone=phone,
+        jurisdiction=jurisdiction, grids=grids, phone=phone,
     )
     session.add(inspector)
     audit.record(session, actor, "inspector.create", inspector)
     return inspector
+
+
+def list_inspectors(session: Session) -> list[Inspector]:
+    return list(session.execute(
+        select(Inspector).options(selectinload(Inspector.grids), selectinload(Inspector.jurisdiction))
+        .order_by(Inspector.badge_no)
+    ).scalars())
+
+
+def inspector_by_badge(session: Session, badge_no: str) -> Inspector:
+    found = inspectors_by_badge(session, [badge_no]).get(badge_no)
+    if found is None:
+        raise NotFound(f"执法人员“{badge_no}”不存在", fields={"badge_no": ["不存在"]})
+    return found
 
 
 def inspectors_by_badge(session: Session, badges: Iterable[str]) -> dict[str, Inspector]:
@@ -233,7 +296,9 @@ def inspectors_by_badge(session: Session, badges: Iterable[str]) -> dict[str, In
 
 def assign_grids(session: Session, actor: audit.Actor, inspector: Inspector, grids: Iterable[Grid]) -> Inspector:
     """Set the grids an inspector is responsible for (fixed grid, fixed staff)."""
+    grids = list(grids)
+    _check_grids_of(inspector.jurisdiction, grids)
     before = inspector.audit_snapshot()
-    inspector.grids = list(grids)
+    inspector.grids = grids
     audit.record(session, actor, "inspector.assign_grids", inspector, before=before)
     return inspector
