@@ -28,8 +28,6 @@ class Api(_SmorestApi):
         pass  # the factory's dispatcher calls errors.handle_* for /api paths
 
 
-api = Api()
-
 _assets = Blueprint("api_docs_assets", __name__)
 
 
@@ -47,12 +45,14 @@ def _limit_body_size():
         request.max_content_length = current_app.config["MAX_JSON_BYTES"]
 
 
-def init_api(app: Flask) -> None:
+def init_api(app: Flask) -> Api:
+    """Mount the API on `app`; one Api object per app, so apps never share a spec."""
     from field_api import attachments, devices, health, inspections, sync
 
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
         api.register_blueprint(blueprint)
+    return api

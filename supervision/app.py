@@ -61,7 +61,6 @@ def register_errorhandlers(app: Flask) -> None:
     from field_api import errors as api_errors
     from public_site import errors as page_errors
     from supervision.errors import DomainError
-    from supervision.extensions import db
 
     def is_api() -> bool:
         return request.path == "/healthz" or request.path.startswith("/api")
