@@ -115,6 +115,14 @@ def authenticate(session: Session, token: str | None) -> DeviceIdentity:
     return DeviceIdentity(row.device, row.device.inspector)
 
 
+def record_read(session: Session, identity: DeviceIdentity, path: str, query: dict) -> None:
+    """Attribute a read to its device and inspector in the audit log, and commit. Reads of the
+    registry, tasks and inspections are part of the enforcement record too: who looked at what."""
+    audit.record(session, identity.actor, "device.read", entity_type="devices", entity_id=identity.device.id,
+                 after={"path": path, "query": query})
+    session.commit()
+
+
 def rotate_token(session: Session, identity: DeviceIdentity, current_token: str, *, token_ttl: timedelta) -> IssuedToken:
     """Issue a new token; the current one lapses after a short grace period."""
     current = session.execute(select(DeviceToken).where(DeviceToken.token_hash == _hash(current_token))).scalar_one()

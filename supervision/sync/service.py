@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from supervision import audit
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.checklists import service as checklists
 from supervision.checklists.models import ChecklistVersion
@@ -90,12 +89,6 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     cursor = _head_seq(session) if cursor is None else cursor
     grid_ids = _grid_ids(identity)
     first_page = after_id == 0
-    if first_page:
-        # Committed before the page is loaded, not after: a commit expires every loaded object,
-        # and rendering expired ones would reload each row (and its licences and plates) alone.
-        audit.record(session, identity.actor, "device.bootstrap", entity_type="devices", entity_id=identity.device.id,
-                     after={"grid_ids": grid_ids, "cursor": cursor})
-        session.commit()
     rows = list(session.execute(
         _establishments_query()
         .where(Establishment.grid_id.in_(grid_ids), Establishment.id > after_id)
