@@ -165,7 +165,10 @@ def build_field(database_url: str, attachment_dir: Path, devices: int, grids: in
     app = create_app(app_config(database_url, attachment_dir))
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        district = registry.create_jurisdiction(db.session, actor, code="320102", name="玄武区", level="district")
+        province = registry.create_jurisdiction(db.session, actor, code="320000", name="江苏省", level="province")
+        city = registry.create_jurisdiction(db.session, actor, code="320100", name="南京市", level="city", parent=province)
+        district = registry.create_jurisdiction(db.session, actor, code="320102", name="玄武区", level="district",
+                                                parent=city)
         grid_rows = [registry.create_grid(db.session, actor, code=f"BG{g:03d}", name=f"压测第{g + 1}网格",
                                           jurisdiction=district) for g in range(grids)]
         db.session.flush()
