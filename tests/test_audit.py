@@ -71,48 +71,44 @@ def _disable_append_only_guard():
         db.session.execute(text("DROP TRIGGER audit_entries_no_delete"))
 
 
-def test_hand_edited_payload_is_named_by_verify(app, runner):
+@pytest.fixture
+def tamper(app, runner):
+    """A committed chain of five entries and a DBA who has switched the append-only guard off:
+    `tamper(sql)` runs the hand edit and returns what `audit verify` says."""
     factories.jurisdiction()
     factories.establishment()
     db.session.commit()
     _disable_append_only_guard()
-    db.session.execute(text("UPDATE audit_entries SET payload = replace(payload, '玄武区', '鼓楼区') WHERE seq = 3"))
-    result = _verify(runner)
-    assert result.exit_code == 1
-    assert "audit entry 3: content edited" in result.output
+
+    def run(sql):
+        db.session.execute(text(sql))
+        result = _verify(runner)
+        assert result.exit_code == 1
+        return result.output
+
+    return run
 
 
-def test_hand_edited_column_is_named_by_verify(app, runner):
-    factories.jurisdiction()
-    factories.establishment()
-    db.session.commit()
-    _disable_append_only_guard()
-    db.session.execute(text("UPDATE audit_entries SET actor_ref = 'cli:someone-else' WHERE seq = 2"))
-    result = _verify(runner)
-    assert result.exit_code == 1
-    assert "audit entry 2: column actor_ref edited" in result.output
+def test_hand_edited_payload_is_named_by_verify(tamper):
+    output = tamper("UPDATE audit_entries SET payload = replace(payload, '玄武区', '鼓楼区') WHERE seq = 3")
+    assert "audit entry 3: content edited" in output
 
 
-def test_deleted_row_is_named_by_verify(app, runner):
-    factories.jurisdiction()
-    factories.establishment()
-    db.session.commit()
-    _disable_append_only_guard()
-    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 2"))
-    result = _verify(runner)
-    assert result.exit_code == 1
-    assert "audit entry 2: entries 2 deleted" in result.output
+def test_hand_edited_column_is_named_by_verify(tamper):
+    output = tamper("UPDATE audit_entries SET actor_ref = 'cli:someone-else' WHERE seq = 2")
+    assert "audit entry 2: column actor_ref edited" in output
 
 
-def test_rows_deleted_from_the_end_are_named_by_verify(app, runner):
-    factories.jurisdiction()
-    factories.establishment()
-    db.session.commit()
-    _disable_append_only_guard()
-    db.session.execute(text("DELETE FROM audit_entries WHERE seq = 5"))
-    result = _verify(runner)
-    assert result.exit_code == 1
-    assert "entries 5–5 deleted from the end" in result.output
+def test_deleted_row_is_named_by_verify(tamper):
+    assert "audit entry 2: entries 2 deleted" in tamper("DELETE FROM audit_entries WHERE seq = 2")
+
+
+def test_rows_deleted_from_the_end_are_named_by_verify(tamper):
+    assert "entries 5–5 deleted from the end" in tamper("DELETE FROM audit_entries WHERE seq = 5")
+
+
+def test_edited_chain_head_is_named_by_verify(tamper):
+    assert "chain head edited" in tamper("UPDATE audit_head SET last_hash = 'x', last_seq = 4")
 
 
 def test_concurrent_commits_extend_one_linear_chain(fresh_app):
