@@ -412,21 +412,23 @@ def _summary(inspection: Inspection) -> dict:
 
 # --- completeness -------------------------------------------------------------------------
 
+def _not_received():
+    """The one definition of a missing file: no attachment with the manifest entry's hash and
+    declared size."""
+    return ~exists().where(Attachment.sha256 == ManifestEntry.sha256, Attachment.size == ManifestEntry.size)
+
+
 def missing_attachments(session: Session, inspection: Inspection) -> list[ManifestEntry]:
     """Files of the manifest not yet received (or received with another size than declared)."""
-    shas = [e.sha256 for e in inspection.manifest]
-    if not shas:
-        return []
-    received = dict(session.execute(select(Attachment.sha256, Attachment.size).where(Attachment.sha256.in_(shas))).all())
-    return [e for e in inspection.manifest if received.get(e.sha256) != e.size]
+    return list(session.execute(
+        select(ManifestEntry).where(ManifestEntry.inspection_uuid == inspection.uuid, _not_received())
+        .order_by(ManifestEntry.id)
+    ).scalars())
 
 
 def _still_missing(uuid: str):
-    """Whether any file of the inspection's manifest is absent (or of another size): one query."""
-    return exists().where(
-        ManifestEntry.inspection_uuid == uuid,
-        ~exists().where(Attachment.sha256 == ManifestEntry.sha256, Attachment.size == ManifestEntry.size),
-    )
+    """Whether any file of the inspection's manifest is still missing: one query."""
+    return exists().where(ManifestEntry.inspection_uuid == uuid, _not_received())
 
 
 def settle(session: Session, uuid: str) -> None:
