@@ -99,30 +99,29 @@ def free_port() -> int:
 
 # --- scratch database and field data ----------------------------------------------------------
 
-def create_scratch_database(admin_url: str) -> tuple[str, str]:
-    """A new, empty database named hs_bench_<random>; returns (name, its URL)."""
+def _admin(admin_url: str, statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
-    name = f"hs_bench_{uuidlib.uuid4().hex[:10]}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def create_scratch_database(admin_url: str) -> tuple[str, str]:
+    """A new, empty database named hs_bench_<random>; returns (name, its URL)."""
+    from sqlalchemy.engine import make_url
+
+    name = f"hs_bench_{uuidlib.uuid4().hex[:10]}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
     return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(admin_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def app_config(database_url: str, attachment_dir: Path) -> dict:

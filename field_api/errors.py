@@ -44,8 +44,13 @@ HTTP_CODES = {
 }
 
 
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The inside of the error shape, also used per entry by the batch endpoint."""
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None, headers=None):
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response = jsonify({"error": error_body(code, message, fields)})
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value

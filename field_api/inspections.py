@@ -74,11 +74,11 @@ class SubmitBatch(MethodView):
                 db.session.rollback()
                 fields = errors.flatten(exc.messages if isinstance(exc.messages, dict) else {"_body": exc.messages})
                 results.append({"index": index, "uuid": uuid, "status": 422, "outcome": "refused",
-                                "error": {"code": "validation_failed", "message": "提交的数据有误", "fields": fields}})
+                                "error": errors.error_body(*errors.HTTP_CODES[422], fields)})
             except DomainError as exc:
                 db.session.rollback()
                 results.append({"index": index, "uuid": uuid, "status": errors.domain_status(exc), "outcome": "refused",
-                                "error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})
+                                "error": errors.error_body(exc.code, exc.message, exc.fields)})
         return {"results": results}
 
 
