@@ -52,6 +52,9 @@ def from_environment(instance_path: Path) -> dict:
         "DEVICE_TOKEN_TTL_HOURS": _int("DEVICE_TOKEN_TTL_HOURS", 24 * 30),
         "ENROLMENT_CODE_TTL_HOURS": _int("ENROLMENT_CODE_TTL_HOURS", 72),
         "SYNC_PAGE_SIZE": _int("SYNC_PAGE_SIZE", 500),
+        # An instance's own policy files (grading, publicity, catalogues…), searched after the
+        # packaged defaults; see supervision/policy.
+        "POLICY_DIR": os.environ.get("POLICY_DIR") or str(instance_path / "policies"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_AS_ASCII": False,
         # flask-smorest: the OpenAPI document and the locally served browsable docs.
