@@ -12,7 +12,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, current_app, request, send_from_directory
 from flask_smorest import Api as _SmorestApi
 
-from field_api import messages
+from field_api import body, messages
 from field_api.schemas.common import ErrorSchema
 
 messages.apply()
@@ -53,6 +53,7 @@ def init_api(app: Flask) -> Api:
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
+    app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
         api.register_blueprint(blueprint)
     return api
