@@ -8,10 +8,11 @@ plain String, Integer or DateTime).
 """
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from marshmallow import fields, validate
+
+from supervision.text import CONTROL_MULTILINE, CONTROL_SINGLE_LINE, SURROGATE
 
 # PostgreSQL BIGINT and SQLite INTEGER are signed 64-bit.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -21,11 +22,6 @@ ROW_ID_MAX = 2**31 - 1
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_UTC_OFFSET = timedelta(hours=14)
 
-# Lone surrogates cannot be encoded as UTF-8; NUL cannot be stored in PostgreSQL text; other
-# control characters cannot be written to XML (XLSX exports) and have no place in free text.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
-_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 class BoundedInteger(fields.Integer):
@@ -51,8 +47,8 @@ def Position(**kwargs) -> BoundedInteger:  # noqa: N802
 
 
 class Text(fields.String):
-    """A string that can be stored and shown: no lone surrogates, no NUL, no control
-    characters (tab and line breaks only where `multiline`)."""
+    """A string that can be stored and shown (supervision.text): no lone surrogates, no NUL,
+    no control characters (tab and line breaks only where `multiline`)."""
 
     default_error_messages = {
         "surrogate": "包含无效的 Unicode 字符（孤立的代理项）",
@@ -65,9 +61,9 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _SURROGATE.search(text):
+        if SURROGATE.search(text):
             raise self.make_error("surrogate")
-        if (_CONTROL_MULTILINE if self.multiline else _CONTROL_SINGLE_LINE).search(text):
+        if (CONTROL_MULTILINE if self.multiline else CONTROL_SINGLE_LINE).search(text):
             raise self.make_error("control")
         return text
 

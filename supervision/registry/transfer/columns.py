@@ -91,3 +91,23 @@ def file_format(path: str | os.PathLike) -> str:
         shown = f"“.{suffix}”" if suffix else "（无扩展名）"
         raise UnsupportedFormat(f"不支持的文件类型{shown}：文件名应以 .csv 或 .xlsx 结尾")
     return suffix
+
+
+# A spreadsheet program runs a cell starting with one of these as a formula ("CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPE = "'"
+
+
+def _escaped(text: str) -> bool:
+    return text.startswith(_ESCAPE) and text[1:].startswith((*FORMULA_TRIGGERS, _ESCAPE))
+
+
+def neutralise(text: str) -> str:
+    """A CSV cell that no spreadsheet runs: an apostrophe before a formula trigger, and before
+    an apostrophe that precedes one, so that `restore` undoes exactly what was added."""
+    return _ESCAPE + text if text.startswith(FORMULA_TRIGGERS) or _escaped(text) else text
+
+
+def restore(text: str) -> str:
+    """The inverse of `neutralise`, for CSV cells read back in."""
+    return text[1:] if _escaped(text) else text

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from supervision.registry.models import STATUS_NAMES, Establishment, EstablishmentCategory, Licence
 from supervision.registry.service import RegistryLookups
-from supervision.registry.transfer.columns import COLUMNS, FORMATS, UnsupportedFormat, file_format
+from supervision.registry.transfer.columns import COLUMNS, FORMATS, UnsupportedFormat, file_format, neutralise
 from supervision.registry.transfer.reading import LICENCE_SEPARATOR
 
 BATCH_SIZE = 1000
@@ -71,13 +71,14 @@ def export_rows(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[list
 
 
 def _write_csv(target: IO[bytes], rows: Iterable[list[Any]]) -> int:
-    # UTF-8 with a BOM: Excel on Chinese Windows reads a CSV without one as GBK.
+    # UTF-8 with a BOM: Excel on Chinese Windows reads a CSV without one as GBK. Cells that
+    # would run as formulas are neutralised; the import restores them.
     text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(text)
         count = -1
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([neutralise(item) if isinstance(item, str) else item for item in row])
             count += 1
         text.flush()
         return count

@@ -31,6 +31,7 @@ from supervision.registry.transfer.columns import (
     file_format,
 )
 from supervision.registry.transfer.reading import blank, cell_date, cell_number, cell_parts, cell_text, rows_of
+from supervision.text import unstorable
 
 def _status(value: str) -> str:
     if value in STATUS_BY_NAME:
@@ -177,6 +178,9 @@ def parse_row(values: dict[str, Any], lookups: RegistryLookups) -> tuple[Establi
         if name == "licences":
             name = "licence_number"
         problems.setdefault(name, reason)  # the more specific problem found above wins
+    for name, value in values.items():  # any text cell, whatever else is wrong with it
+        if isinstance(value, str) and (reason := unstorable(value.strip())):
+            problems[name] = f"{HEADER_BY_FIELD[name]}{reason}"
     return (None if problems else data), problems
 
 

@@ -14,7 +14,9 @@ import warnings
 from datetime import date, datetime
 from typing import IO, Any, Iterator, Sequence
 
-from supervision.registry.transfer.columns import ImportRefused, RowProblem
+from defusedxml import DefusedXmlException
+
+from supervision.registry.transfer.columns import ImportRefused, RowProblem, restore
 
 LICENCE_SEPARATOR = "；"  # written on export; "；" and ";" are both read
 _LICENCE_SPLIT = re.compile(r"[;；]")
@@ -26,7 +28,8 @@ def _csv_rows(source: IO[bytes]) -> Iterator[list[Any]]:
     # utf-8-sig drops a BOM if there is one and reads plain UTF-8 otherwise.
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     try:
-        yield from csv.reader(text)
+        for row in csv.reader(text):
+            yield [restore(cell) for cell in row]
     except UnicodeDecodeError:
         raise ImportRefused([RowProblem(
             1, "", "文件不是 UTF-8 编码（可能是 GBK）：请在 Excel 中“另存为”并选择“CSV UTF-8（逗号分隔）(*.csv)”",
@@ -45,15 +48,41 @@ def _xlsx_rows(source: IO[bytes]) -> Iterator[Sequence[Any]]:
             # Files saved by WPS and others lack a default style; openpyxl warns and copes.
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # not a zip, not a workbook, damaged: all the same to the user
-        raise ImportRefused([RowProblem(1, "", f"无法读取 XLSX 文件（{type(exc).__name__}）：请确认文件是 Excel 工作簿")]) from None
+    except Exception as exc:  # not a zip, not a workbook, damaged, entities: refused, never a traceback
+        raise _unreadable(exc) from None
     try:
         if not workbook.worksheets:
             return
         # iter_rows starts at row 1 and yields empty rows for gaps, so positions are row numbers.
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
+        # A read-only sheet is parsed while it is read: a truncated or corrupt sheet, or entity
+        # declarations (refused by defusedxml: external entities, entity expansion), fail here.
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise _unreadable(exc) from None
+            yield row
     finally:
         workbook.close()
+
+
+def _causes(exc: BaseException | None):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _unreadable(exc: Exception) -> ImportRefused:
+    """openpyxl wraps what went wrong in a ValueError of its own: look for defusedxml's
+    refusal among the causes."""
+    if any(isinstance(cause, DefusedXmlException) for cause in _causes(exc)):
+        reason = "XLSX 文件包含 XML 实体声明（外部实体或实体扩展），出于安全原因拒绝读取：请在 Excel 中另存为新的工作簿后再导入"
+    else:
+        reason = f"无法读取 XLSX 文件，文件已损坏或不完整（{type(exc).__name__}）：请确认文件是完整的 Excel 工作簿"
+    return ImportRefused([RowProblem(1, "", reason)])
 
 
 def rows_of(source: str | os.PathLike | IO[bytes], fmt: str) -> Iterator[Sequence[Any]]:
