@@ -60,3 +60,4 @@ def test_every_starter_number_item_has_plausible_bounds(app):
     assert numbers
     for item in numbers:
         assert item.plausible_min is not None and item.plausible_max is not None, item.code
+
