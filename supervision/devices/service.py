@@ -52,11 +52,34 @@ class DeviceIdentity:
 
 def enrol_device(session: Session, actor: audit.Actor, *, badge_no: str, label: str, code_ttl: timedelta,
                  today: date | None = None) -> tuple[Device, str]:
-    """Create a device for an inspector; return it with its one-time enrolment code.
-
-    Only for an active inspector whose enforcement certificate is valid today (China time): a
-    device for anyone else would sync, and then have every submission naming them refused."""
+    """Create a device for an inspector who may inspect today; return it with its one-time
+    enrolment code."""
     inspector = session.execute(select(Inspector).where(Inspector.badge_no == badge_no)).scalar_one_or_none()
+    _check_may_inspect(inspector, badge_no, today)
+    device = Device(inspector=inspector, label=label)
+    session.add(device)
+    code = _new_code(session, device, code_ttl)
+    audit.record(session, actor, "device.create", device)
+    return device, code
+
+
+def reissue_enrolment_code(session: Session, actor: audit.Actor, device: Device, *, code_ttl: timedelta,
+                           today: date | None = None) -> str:
+    """A fresh one-time code for a device that has not enrolled yet (its code was lost or ran
+    out); the earlier codes keep their own expiry."""
+    if device.revoked_at is not None:
+        raise Conflict("设备已停用", fields={"device_id": ["设备已停用"]})
+    if device.enrolled_at is not None:
+        raise Conflict("设备已注册，无需新的注册码", fields={"device_id": ["设备已注册"]})
+    _check_may_inspect(device.inspector, device.inspector.badge_no, today)
+    code = _new_code(session, device, code_ttl)
+    audit.record(session, actor, "device.reissue_code", device)
+    return code
+
+
+def _check_may_inspect(inspector: Inspector | None, badge_no: str, today: date | None) -> None:
+    """Only an active inspector whose enforcement certificate is valid today (China time) gets
+    a device: any other would sync, and then have every submission naming them refused."""
     if inspector is None or not inspector.active:
         raise NotFound(f"执法人员“{badge_no}”不存在或已停用", fields={"badge_no": ["执法人员不存在或已停用"]})
     today = today or datetime.now(CHINA).date()
@@ -67,12 +90,12 @@ def enrol_device(session: Session, actor: audit.Actor, *, badge_no: str, label: 
         raise ValidationFailed(
             f"执法人员“{inspector.name}”（{badge_no}）的执法证{state}（有效期 {validity}），不能为其注册终端",
             code="certificate_not_valid", fields={"badge_no": [f"执法证{state}（有效期 {validity}）"]})
-    device = Device(inspector=inspector, label=label)
+
+
+def _new_code(session: Session, device: Device, code_ttl: timedelta) -> str:
     code = "-".join(secrets.token_hex(3).upper() for _ in range(4))
-    session.add(device)
     session.add(EnrolmentCode(device=device, code_hash=_hash(code.replace("-", "")), expires_at=utcnow() + code_ttl))
-    audit.record(session, actor, "device.create", device)
-    return device, code
+    return code
 
 
 def exchange_enrolment_code(session: Session, code: str, *, token_ttl: timedelta) -> IssuedToken:
