@@ -227,3 +227,17 @@ def test_every_request_field_is_a_bounded_type(app):
             if isinstance(field, (fields.DateTime, fields.Date)) and not isinstance(field, FieldDateTime):
                 unbounded.append(f"{schema.__name__}.{path}")
     assert unbounded == []
+
+
+def test_openapi_states_the_bounds_and_at_least_two_inspectors(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    submission = schemas["InspectionSubmission"]["properties"]
+    assert submission["inspectors"]["minItems"] == 2 and submission["inspectors"]["maxItems"] == 10
+    assert (submission["establishment_id"]["minimum"], submission["establishment_id"]["maximum"]) == (1, 2**31 - 1)
+    assert schemas["ManifestEntry"]["properties"]["size"]["maximum"] == 2**63 - 1
+
+
+def test_a_single_inspector_is_refused_by_the_schema(client, field):
+    body = field.submission(inspectors=[field.inspector.badge_no])
+    error = assert_error(post_raw(client, field, body), 422, "validation_failed")
+    assert "两名以上" in error["fields"]["inspectors"][0]
