@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Blueprint, Flask, current_app, request, send_from_directory
+from flask import Blueprint, Flask, current_app, render_template, request, send_from_directory, url_for
 from flask_smorest import Api as _SmorestApi
 
-from field_api import messages
+from field_api import body, messages
 from field_api.schemas.common import ErrorSchema
 
 messages.apply()
@@ -27,8 +27,17 @@ class Api(_SmorestApi):
     def _register_error_handlers(self):
         pass  # the factory's dispatcher calls errors.handle_* for /api paths
 
+    def _openapi_swagger_ui(self):
+        """Swagger UI without an inline script (flask-smorest's page has one), so the app's
+        Content-Security-Policy holds here too: its start-up code is a static file."""
+        return render_template(
+            "api_docs.html", title=self.spec.title, spec_url=url_for(f"{self._make_doc_blueprint_name()}.openapi_json"),
+            swagger_ui_url=self._swagger_ui_url, swagger_ui_config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}),
+        )
 
-_assets = Blueprint("api_docs_assets", __name__)
+
+_assets = Blueprint("api_docs_assets", __name__, template_folder="templates", static_folder="static",
+                    static_url_path="/api/docs/static")
 
 
 @_assets.route("/api/docs/assets/<path:filename>")
@@ -53,6 +62,7 @@ def init_api(app: Flask) -> Api:
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
+    app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
         api.register_blueprint(blueprint)
     return api

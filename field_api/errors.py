@@ -41,6 +41,7 @@ HTTP_CODES = {
     422: ("validation_failed", "提交的数据有误"),
     429: ("too_many_requests", "请求过于频繁，请稍后再试"),
     500: ("internal_error", "服务器内部错误，请稍后再试"),
+    503: ("service_unavailable", "服务暂时不可用，请稍后再试"),
 }
 
 
@@ -92,9 +93,19 @@ def handle_http_exception(error: HTTPException):
         allow = error.get_headers()
         headers = {k: v for k, v in allow if k.lower() == "allow"}
     if status >= 500:
-        code, message = HTTP_CODES[500]
+        code, message = HTTP_CODES.get(status, HTTP_CODES[500])
         fields = {}
     return error_response(status, code, message, fields, headers)
+
+
+# How long a terminal should wait before retrying while the database is down or restarting.
+RETRY_AFTER_SECONDS = 30
+
+
+def handle_database_unavailable():
+    retry_after = current_app.config.get("RETRY_AFTER_SECONDS", RETRY_AFTER_SECONDS)
+    return error_response(503, "database_unavailable", f"数据库暂时不可用，请在 {retry_after} 秒后重试；已保存在终端上的数据不会丢失",
+                          headers={"Retry-After": str(retry_after)})
 
 
 def handle_unexpected(error: Exception):

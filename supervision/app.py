@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_commands(app)
     return app
 
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """/api answers errors in the JSON error shape; everything else with a Chinese HTML page."""
+    from sqlalchemy.exc import SQLAlchemyError
     from werkzeug.exceptions import HTTPException
 
     from field_api import errors as api_errors
@@ -65,24 +67,81 @@ def register_errorhandlers(app: Flask) -> None:
     def is_api() -> bool:
         return request.path == "/healthz" or request.path.startswith("/api")
 
-    # A request that fails leaves nothing behind: whatever it wrote is rolled back before the
-    # error is rendered.
+    def rollback() -> None:
+        """A request that fails leaves nothing behind: whatever it wrote is rolled back before
+        the error is rendered. With the database gone the rollback fails too; the connection
+        is discarded by the pool either way."""
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            app.logger.warning("rollback failed: database unreachable")
+
     @app.errorhandler(DomainError)
     def _domain(error):
-        db.session.rollback()
+        rollback()
         return api_errors.handle_domain_error(error) if is_api() else page_errors.handle_domain_error(error)
 
     @app.errorhandler(HTTPException)
     def _http(error):
-        db.session.rollback()
+        rollback()
         return api_errors.handle_http_exception(error) if is_api() else page_errors.handle_http_exception(error)
 
     @app.errorhandler(Exception)
     def _unexpected(error):
         if isinstance(error, HTTPException):
             return _http(error)
-        db.session.rollback()
+        rollback()
+        if database_unavailable(error):
+            # Down or restarting: a 503 with Retry-After, so terminals back off and retry.
+            app.logger.warning("database unavailable: %s", error.__class__.__name__)
+            if is_api():
+                return api_errors.handle_database_unavailable()
+            return page_errors.handle_database_unavailable()
         return api_errors.handle_unexpected(error) if is_api() else page_errors.handle_unexpected(error)
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether `error` means the database cannot be reached or dropped the connection, as
+    opposed to a statement it refused. SQLite's "unable to open" and "locked" are operational
+    errors as well."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+# One policy for every response, pages and API alike: nothing inline or from another host runs,
+# and no other site may frame these pages (a plate page inside a look-alike frame).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    """Set the security headers once, on every response, errors included."""
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def register_commands(app: Flask) -> None:

@@ -47,9 +47,26 @@ def run_service(operation):
 def init_command():
     """Create or upgrade the database schema to the newest migration."""
     from flask_migrate import upgrade
+    from sqlalchemy.exc import OperationalError
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
-    click.echo(f"database at head: {db.engine.url.render_as_string(hide_password=True)}")
+    url = db.engine.url
+    try:
+        upgrade(directory=current_app.extensions["migrate"].directory)
+    except OperationalError as error:
+        # The usual first-run mistake (no server, or no database on it) in one line, not a
+        # traceback of Alembic's internals.
+        fail(f"无法连接数据库 {url.render_as_string(hide_password=True)}：{_connection_problem(error, url)}")
+    click.echo(f"database at head: {url.render_as_string(hide_password=True)}")
+
+
+def _connection_problem(error, url) -> str:
+    detail = " ".join(str(error.orig).split())
+    if "does not exist" in detail and url.database:
+        return (f"数据库“{url.database}”不存在，请先创建（例如 createdb -h {url.host or '127.0.0.1'} "
+                f"-U {url.username or 'postgres'} {url.database}）")
+    if "unable to open database file" in detail:
+        return "无法打开 SQLite 数据库文件（所在目录不存在或无写权限）"
+    return f"{detail[:200]}（请确认数据库服务已启动、DATABASE_URL 正确）"
 
 
 @click.group("audit")
@@ -85,6 +102,10 @@ def register(app: Flask) -> None:
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group):
         app.cli.add_command(command)
+    # Flask-Migrate's `db` group (db init, db migrate, db downgrade ...) would let an operator
+    # create a second migrations folder or autogenerate against a live database: the schema
+    # changes only through the committed migrations, which `supervision init` applies.
+    app.cli.commands.pop("db", None)
 
 
 def create_cli_app():

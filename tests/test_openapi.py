@@ -1,6 +1,7 @@
 """The OpenAPI document matches the routes, and its browsable docs load nothing from elsewhere."""
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -227,7 +228,7 @@ def test_api_docs_load_scripts_and_styles_from_local_assets_only(client):
     page = docs_page(client)
     urls = asset_urls(page)
     assert any(u.endswith(".js") for u in urls) and any(u.endswith(".css") for u in urls)
-    assert all(u.startswith("/api/docs/assets/") for u in urls), urls
+    assert all(u.startswith(("/api/docs/assets/", "/api/docs/static/")) for u in urls), urls
     assert not re.search(r"""["'(](?:https?:)?//""", page)
 
 
@@ -236,7 +237,7 @@ def test_api_docs_assets_answer(client):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.mimetype in {"text/javascript", "application/javascript", "text/css"}, url
-        assert len(response.get_data()) > 1000, url
+        assert len(response.get_data()) > 200, url
         response.close()
 
 
@@ -246,7 +247,7 @@ def test_api_docs_assets_refuse_paths_outside_the_bundle(client):
 
 
 def test_api_docs_do_not_call_the_online_swagger_validator(client):
-    match = re.search(r"var override_config = (\{.*?\});", docs_page(client), re.S)
+    match = re.search(r"data-config='([^']*)'", docs_page(client))
     assert match
-    config = json.loads(match.group(1))
+    config = json.loads(html.unescape(match.group(1)))
     assert "validatorUrl" in config and config["validatorUrl"] in (None, "none")

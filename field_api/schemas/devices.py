@@ -1,10 +1,11 @@
 from marshmallow import Schema, fields, validate
 
+from field_api.schemas.types import Text
 from supervision.timeutil import in_china
 
 
 class EnrolmentSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=6, max=64),
+    code = Text(required=True, validate=validate.Length(min=6, max=64),
                          metadata={"description": "one-time enrolment code from the supervisor"})
 
 

@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from field_api.schemas.types import BoundedInteger, FieldDateTime, Id, Text
 from supervision.timeutil import in_china, offset_text
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="应为 64 位小写十六进制 SHA-256")
@@ -12,28 +13,28 @@ class GpsSchema(Schema):
 
 
 class AnswerSchema(Schema):
-    item_code = fields.String(required=True, validate=validate.Length(1, 16))
-    result = fields.String(load_default=None, validate=validate.OneOf(["pass", "fail", "na"]),
+    item_code = Text(required=True, validate=validate.Length(1, 16))
+    result = Text(load_default=None, validate=validate.OneOf(["pass", "fail", "na"]),
                            metadata={"description": "pass_fail items: pass, fail or na; number items: na or omitted"})
     number = fields.Float(load_default=None, allow_nan=False, metadata={"description": "measured value, number items"})
-    text = fields.String(load_default=None, validate=validate.Length(max=2000))
-    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+    text = Text(load_default=None, multiline=True, validate=validate.Length(max=2000))
+    note = Text(load_default=None, multiline=True, validate=validate.Length(max=1000))
 
 
 class ManifestEntrySchema(Schema):
-    sha256 = fields.String(required=True, validate=SHA256)
-    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    media_type = fields.String(required=True, validate=validate.Length(1, 64))
-    item_code = fields.String(load_default=None, validate=validate.Length(1, 16))
-    purpose = fields.String(load_default="photo", validate=validate.OneOf(["photo", "signature"]))
+    sha256 = Text(required=True, validate=SHA256)
+    size = BoundedInteger(required=True, min=1)
+    media_type = Text(required=True, validate=validate.Length(1, 64))
+    item_code = Text(load_default=None, validate=validate.Length(1, 16))
+    purpose = Text(load_default="photo", validate=validate.OneOf(["photo", "signature"]))
 
 
 class SignatureSchema(Schema):
-    signer_name = fields.String(load_default=None, validate=validate.Length(1, 64))
-    signer_role = fields.String(load_default=None, validate=validate.Length(1, 64))
-    sha256 = fields.String(load_default=None, validate=SHA256, metadata={"description": "signature image in the manifest"})
+    signer_name = Text(load_default=None, validate=validate.Length(1, 64))
+    signer_role = Text(load_default=None, validate=validate.Length(1, 64))
+    sha256 = Text(load_default=None, validate=SHA256, metadata={"description": "signature image in the manifest"})
     refused = fields.Boolean(load_default=False, metadata={"description": "the counterpart refused to sign"})
-    refusal_reason = fields.String(load_default=None, validate=validate.Length(1, 500))
+    refusal_reason = Text(load_default=None, multiline=True, validate=validate.Length(1, 500))
 
     @validates_schema
     def _signed_or_refused(self, data, **kwargs):
@@ -49,16 +50,18 @@ class SignatureSchema(Schema):
 class InspectionSubmissionSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "generated on the device; the idempotency key"})
     replaces = fields.UUID(load_default=None, metadata={"description": "uuid of the version this corrects"})
-    establishment_id = fields.Integer(required=True, strict=True)
-    checklist_version_id = fields.Integer(required=True, strict=True)
-    task_id = fields.Integer(load_default=None, strict=True)
-    inspectors = fields.List(fields.String(validate=validate.Length(1, 32)), required=True,
-                             validate=validate.Length(max=10), metadata={"description": "badge numbers, at least two"})
-    started_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with the device's UTC offset"})
-    ended_at = fields.AwareDateTime(required=True)
+    establishment_id = Id(required=True)
+    checklist_version_id = Id(required=True)
+    task_id = Id(load_default=None)
+    inspectors = fields.List(Text(validate=validate.Length(1, 32)), required=True,
+                             validate=validate.Length(min=2, max=10, error="现场执法须有两名以上持有执法证的执法人员（最多 10 名）"),
+                             metadata={"description": "badge numbers, at least two (two inspectors holding "
+                                                      "enforcement certificates in the field)"})
+    started_at = FieldDateTime(required=True, metadata={"description": "ISO 8601 with the device's UTC offset"})
+    ended_at = FieldDateTime(required=True)
     gps = fields.Nested(GpsSchema, required=True)
     answers = fields.List(fields.Nested(AnswerSchema), required=True, validate=validate.Length(max=500))
-    notes = fields.String(load_default=None, validate=validate.Length(max=5000))
+    notes = Text(load_default=None, multiline=True, validate=validate.Length(max=5000))
     signature = fields.Nested(SignatureSchema, required=True)
     attachments = fields.List(fields.Nested(ManifestEntrySchema), load_default=list, validate=validate.Length(max=100))
 
@@ -140,8 +143,8 @@ class BatchResponseSchema(Schema):
 
 
 class PenaltyCaseRequestSchema(Schema):
-    finding_ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(1, 100))
-    summary = fields.String(required=True, validate=validate.Length(1, 2000))
+    finding_ids = fields.List(Id(), required=True, validate=validate.Length(1, 100))
+    summary = Text(required=True, multiline=True, validate=validate.Length(1, 2000))
 
 
 class PenaltyCaseSchema(Schema):

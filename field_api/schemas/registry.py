@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from field_api.schemas.types import Text
+
 
 class LicenceSchema(Schema):
     number = fields.String()
@@ -50,9 +52,9 @@ class DirectoryInspectorSchema(Schema):
 
 
 class LookupQuerySchema(Schema):
-    plate_token = fields.String(validate=validate.Length(min=1, max=64))
-    credit_code = fields.String(validate=validate.Length(min=1, max=18))
-    name = fields.String(validate=validate.Length(min=2, max=100))
+    plate_token = Text(validate=validate.Length(min=1, max=64))
+    credit_code = Text(validate=validate.Length(min=1, max=18))
+    name = Text(validate=validate.Length(min=2, max=100))
 
 
 class LookupResultSchema(Schema):

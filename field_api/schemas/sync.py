@@ -1,6 +1,7 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from field_api.schemas.registry import CategorySchema, DirectoryInspectorSchema, EstablishmentSchema
+from field_api.schemas.types import Position
 from supervision.timeutil import in_china
 
 
@@ -15,6 +16,8 @@ class ChecklistItemSchema(Schema):
     unit = fields.String(allow_none=True)
     min = fields.Float(attribute="min_value", allow_none=True)
     max = fields.Float(attribute="max_value", allow_none=True)
+    plausible_min = fields.Float(allow_none=True, metadata={"description": "number items: a measurement below is refused"})
+    plausible_max = fields.Float(allow_none=True, metadata={"description": "number items: a measurement above is refused"})
     required = fields.Boolean()
     checks_commitment = fields.Boolean(metadata={"description": "checks the credit commitment (践诺)"})
 
@@ -43,9 +46,9 @@ class TaskSchema(Schema):
 
 
 class BootstrapQuerySchema(Schema):
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after_id = Position(load_default=0,
                               metadata={"description": "last establishment id of the previous page"})
-    cursor = fields.Integer(load_default=None, validate=validate.Range(min=0),
+    cursor = Position(load_default=None,
                             metadata={"description": "cursor returned by the first page; pass it back on later pages"})
 
 
@@ -60,7 +63,7 @@ class BootstrapSchema(Schema):
 
 
 class ChangesQuerySchema(Schema):
-    cursor = fields.Integer(required=True, validate=validate.Range(min=0))
+    cursor = Position(required=True)
 
 
 class ChangesSchema(Schema):

@@ -72,6 +72,10 @@ class ChecklistItem(Snapshot, db.Model):
     unit: Mapped[Optional[str]] = mapped_column(String(16))
     min_value: Mapped[Optional[float]] = mapped_column(Float)
     max_value: Mapped[Optional[float]] = mapped_column(Float)
+    # What a measurement can physically be (a pH of 0–14), wider than the legal limits: a value
+    # outside is a typing or device error, refused on arrival instead of becoming a finding.
+    plausible_min: Mapped[Optional[float]] = mapped_column(Float)
+    plausible_max: Mapped[Optional[float]] = mapped_column(Float)
     required: Mapped[bool] = mapped_column(default=True)
     checks_commitment: Mapped[bool] = mapped_column(default=False)
 
@@ -82,6 +86,15 @@ class ChecklistItem(Snapshot, db.Model):
         CheckConstraint("severity IN ('minor', 'major', 'critical')", name="severity"),
         CheckConstraint("answer_type IN ('pass_fail', 'number', 'text', 'photo')", name="answer_type"),
     )
+
+    def implausible(self, value: float) -> str | None:
+        """Why a measured `value` cannot be right, or None when it is plausible."""
+        low, high = self.plausible_min, self.plausible_max
+        if (low is None or value >= low) and (high is None or value <= high):
+            return None
+        unit = f" {self.unit}" if self.unit else ""
+        bounds = f"{'' if low is None else f'{low:g}'}～{'' if high is None else f'{high:g}'}"
+        return f"检测值超出合理范围（{bounds}{unit}），请核对后重新填写"
 
     def within_limits(self, value: float) -> bool:
         return (self.min_value is None or value >= self.min_value) and (self.max_value is None or value <= self.max_value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from supervision.registry.categories import CATEGORIES
 
 STARTER_DIR = Path(__file__).resolve().parent / "starter"
 _ITEM_FIELDS = ("code", "section", "text", "legal_basis", "severity", "answer_type", "unit", "min", "max",
-                "required", "checks_commitment")
+                "plausible_min", "plausible_max", "required", "checks_commitment")
 
 
 def check_definition(definition: dict) -> dict[str, list[str]]:
@@ -62,12 +63,30 @@ def check_definition(definition: dict) -> dict[str, list[str]]:
         if item.get("answer_type") not in ANSWER_TYPES:
             add(f"{path}.answer_type", f"应为 {', '.join(ANSWER_TYPES)} 之一")
         if item.get("answer_type") == "number":
-            low, high = item.get("min"), item.get("max")
-            if not item.get("unit") or (low is None and high is None):
-                add(f"{path}", "数值项目须有单位和至少一个限值")
-            elif low is not None and high is not None and low > high:
-                add(f"{path}", "下限不能大于上限")
+            _check_number_item(item, path, add)
     return problems
+
+
+def _check_number_item(item: dict, path: str, add) -> None:
+    """A number item has a unit, at least one legal limit, and plausible physical bounds
+    (both ends) that contain the legal limits."""
+    low, high = item.get("min"), item.get("max")
+    bounds = (item.get("plausible_min"), item.get("plausible_max"))
+    numbers = [v for v in (low, high, *bounds) if v is not None]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in numbers):
+        add(path, "限值和合理范围应为有限的数值")
+        return
+    if not item.get("unit") or (low is None and high is None):
+        add(path, "数值项目须有单位和至少一个限值")
+    elif low is not None and high is not None and low > high:
+        add(path, "下限不能大于上限")
+    plausible_min, plausible_max = bounds
+    if plausible_min is None or plausible_max is None:
+        add(path, "数值项目须有合理范围（plausible_min、plausible_max），用于拒收明显错误的检测值")
+    elif plausible_min >= plausible_max:
+        add(path, "合理范围的下界应小于上界")
+    elif any(v is not None and not plausible_min <= v <= plausible_max for v in (low, high)):
+        add(path, "标准限值应在合理范围之内")
 
 
 def content_hash(definition: dict) -> str:
@@ -105,6 +124,7 @@ def publish(session: Session, actor: audit.Actor, definition: dict) -> tuple[Che
             code=item["code"], position=i, section=item["section"], text=item["text"],
             legal_basis=item["legal_basis"], severity=item["severity"], answer_type=item["answer_type"],
             unit=item.get("unit"), min_value=item.get("min"), max_value=item.get("max"),
+            plausible_min=item.get("plausible_min"), plausible_max=item.get("plausible_max"),
             required=bool(item.get("required", True)), checks_commitment=bool(item.get("checks_commitment", False)),
         )
         for i, item in enumerate(definition["items"])

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from supervision.cli import cli_actor
+from supervision.cli import cli_actor, run_service
 from supervision.demo import field, generate
 from supervision.extensions import db
 
@@ -26,8 +26,11 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     """Fill the database with realistic demo data (Nanjing establishments, licences, plates,
     grids and inspectors), publish the starter checklists, open some tasks and prepare one
     device to enrol. Adds to what is there; the establishments are one audit entry."""
+    code_ttl = timedelta(hours=current_app.config["ENROLMENT_CODE_TTL_HOURS"])
     if if_empty and field.has_establishments(db.session):
         click.echo("database already holds establishments: demo data not loaded")
+        _print_access(run_service(lambda: field.demo_access(db.session, cli_actor(), today=date.today(),
+                                                              code_ttl=code_ttl)))
         return
     started = time.perf_counter()
     summary = generate.load_demo(
@@ -35,7 +38,7 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     )
     db.session.commit()
     prepared = field.prepare_field(db.session, cli_actor(), seed=seed, tasks=tasks, today=date.today(),
-                                   code_ttl=timedelta(hours=current_app.config["ENROLMENT_CODE_TTL_HOURS"]))
+                                   code_ttl=code_ttl)
     db.session.commit()
     seconds = time.perf_counter() - started
     click.echo(
@@ -47,10 +50,15 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     for category, count in sorted(summary.by_category.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {category:<24} {count:>10,}")
     click.echo(f"checklist versions published: {prepared.checklist_versions}; open tasks: {prepared.tasks}")
+    _print_access(prepared)
+    rate = summary.rows / seconds if seconds else 0.0
+    click.echo(f"took {seconds:.1f} s ({summary.rows:,} rows, {rate:,.0f} rows/s)")
+
+
+def _print_access(prepared: field.DemoField) -> None:
+    """Where to start: the code a terminal enrols with, and a plate page to open."""
     if prepared.enrolment_code:
         click.echo(f"demo device {prepared.device_id} for inspector {prepared.badge_no}: "
                    f"POST /api/v1/devices/enrol with code {prepared.enrolment_code}")
     if prepared.sample_plate_token:
         click.echo(f"a plate page: {current_app.config['PUBLIC_BASE_URL']}/P/{prepared.sample_plate_token}")
-    rate = summary.rows / seconds if seconds else 0.0
-    click.echo(f"took {seconds:.1f} s ({summary.rows:,} rows, {rate:,.0f} rows/s)")

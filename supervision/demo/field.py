@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from supervision import audit
 from supervision.checklists import service as checklists
 from supervision.devices import service as devices
+from supervision.devices.models import Device
 from supervision.inspections.models import TASK_KINDS, Task
 from supervision.registry.models import Establishment, Inspector, PlateToken, inspector_grids
 
@@ -32,10 +33,38 @@ def has_establishments(session: Session) -> bool:
     return session.execute(select(exists().where(Establishment.id.isnot(None)))).scalar()
 
 
+DEMO_DEVICE_LABEL = "演示终端"
+
+
 def prepare_field(session: Session, actor: audit.Actor, *, seed: int, tasks: int, today: date,
                   code_ttl: timedelta) -> DemoField:
     published = sum(created for _, created in checklists.load_directory(session, actor))
     created_tasks = _open_tasks(session, random.Random(f"tasks:{seed}"), tasks, today)
+    device, code = _new_demo_device(session, actor, today, code_ttl)
+    return DemoField(published, created_tasks, device.id if device else None,
+                     device.inspector.badge_no if device else None, code, _sample_plate(session))
+
+
+def demo_access(session: Session, actor: audit.Actor, *, today: date, code_ttl: timedelta) -> DemoField:
+    """For a database that already holds demo data: a fresh enrolment code for the demo device
+    (a new demo device once the last one has enrolled) and a plate to open, so that every
+    start of the server can say where to begin."""
+    device = session.execute(
+        select(Device).join(Inspector)
+        .where(Device.label == DEMO_DEVICE_LABEL, Device.enrolled_at.is_(None), Device.revoked_at.is_(None),
+               Inspector.active.is_(True), Inspector.certificate_valid_from <= today,
+               Inspector.certificate_valid_until >= today)
+        .order_by(Device.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if device is not None:
+        code = devices.reissue_enrolment_code(session, actor, device, code_ttl=code_ttl, today=today)
+    else:
+        device, code = _new_demo_device(session, actor, today, code_ttl)
+    return DemoField(0, 0, device.id if device else None, device.inspector.badge_no if device else None, code,
+                     _sample_plate(session))
+
+
+def _new_demo_device(session: Session, actor: audit.Actor, today: date, code_ttl: timedelta):
     inspector = session.execute(
         select(Inspector)
         .where(Inspector.active.is_(True), Inspector.certificate_valid_until >= today,
@@ -43,16 +72,18 @@ def prepare_field(session: Session, actor: audit.Actor, *, seed: int, tasks: int
                exists().where(inspector_grids.c.inspector_id == Inspector.id))
         .order_by(Inspector.id).limit(1)
     ).scalar_one_or_none()
-    device = code = None
-    if inspector is not None:
-        device, code = devices.enrol_device(session, actor, badge_no=inspector.badge_no, label="演示终端",
-                                            code_ttl=code_ttl)
-        session.flush()
-    sample_plate = session.execute(
+    if inspector is None:
+        return None, None
+    device, code = devices.enrol_device(session, actor, badge_no=inspector.badge_no, label=DEMO_DEVICE_LABEL,
+                                        code_ttl=code_ttl, today=today)
+    session.flush()
+    return device, code
+
+
+def _sample_plate(session: Session) -> str | None:
+    return session.execute(
         select(PlateToken.token).where(PlateToken.revoked_at.is_(None)).order_by(PlateToken.id).limit(1)
     ).scalar_one_or_none()
-    return DemoField(published, created_tasks, device.id if device else None,
-                     inspector.badge_no if inspector else None, code, sample_plate)
 
 
 def _open_tasks(session: Session, rng: random.Random, count: int, today: date) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
@@ -20,6 +20,7 @@ from supervision.devices.models import Device, DeviceToken, EnrolmentCode
 from supervision.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Inspector
+from supervision.timeutil import CHINA
 
 # After rotation the old token keeps working this long, so a device whose rotation response
 # was lost on a bad connection can retry instead of being locked out.
@@ -49,17 +50,52 @@ class DeviceIdentity:
         return audit.Actor.device(self.device.id, self.inspector.id, self.inspector.badge_no)
 
 
-def enrol_device(session: Session, actor: audit.Actor, *, badge_no: str, label: str, code_ttl: timedelta) -> tuple[Device, str]:
-    """Create a device for an inspector; return it with its one-time enrolment code."""
+def enrol_device(session: Session, actor: audit.Actor, *, badge_no: str, label: str, code_ttl: timedelta,
+                 today: date | None = None) -> tuple[Device, str]:
+    """Create a device for an inspector who may inspect today; return it with its one-time
+    enrolment code."""
     inspector = session.execute(select(Inspector).where(Inspector.badge_no == badge_no)).scalar_one_or_none()
-    if inspector is None or not inspector.active:
-        raise NotFound(f"执法人员“{badge_no}”不存在或已停用", fields={"badge_no": ["执法人员不存在或已停用"]})
+    _check_may_inspect(inspector, badge_no, today)
     device = Device(inspector=inspector, label=label)
-    code = "-".join(secrets.token_hex(3).upper() for _ in range(4))
     session.add(device)
-    session.add(EnrolmentCode(device=device, code_hash=_hash(code.replace("-", "")), expires_at=utcnow() + code_ttl))
+    code = _new_code(session, device, code_ttl)
     audit.record(session, actor, "device.create", device)
     return device, code
+
+
+def reissue_enrolment_code(session: Session, actor: audit.Actor, device: Device, *, code_ttl: timedelta,
+                           today: date | None = None) -> str:
+    """A fresh one-time code for a device that has not enrolled yet (its code was lost or ran
+    out); the earlier codes keep their own expiry."""
+    if device.revoked_at is not None:
+        raise Conflict("设备已停用", fields={"device_id": ["设备已停用"]})
+    if device.enrolled_at is not None:
+        raise Conflict("设备已注册，无需新的注册码", fields={"device_id": ["设备已注册"]})
+    _check_may_inspect(device.inspector, device.inspector.badge_no, today)
+    code = _new_code(session, device, code_ttl)
+    audit.record(session, actor, "device.reissue_code", device)
+    return code
+
+
+def _check_may_inspect(inspector: Inspector | None, badge_no: str, today: date | None) -> None:
+    """Only an active inspector whose enforcement certificate is valid today (China time) gets
+    a device: any other would sync, and then have every submission naming them refused."""
+    if inspector is None or not inspector.active:
+        raise NotFound(f"执法人员“{badge_no}”不存在或已停用", fields={"badge_no": ["执法人员不存在或已停用"]})
+    today = today or datetime.now(CHINA).date()
+    if not inspector.certificate_valid_on(today):
+        state = "已过期" if today > inspector.certificate_valid_until else "尚未生效"
+        validity = (f"{inspector.certificate_valid_from.isoformat()} 至 "
+                    f"{inspector.certificate_valid_until.isoformat()}")
+        raise ValidationFailed(
+            f"执法人员“{inspector.name}”（{badge_no}）的执法证{state}（有效期 {validity}），不能为其注册终端",
+            code="certificate_not_valid", fields={"badge_no": [f"执法证{state}（有效期 {validity}）"]})
+
+
+def _new_code(session: Session, device: Device, code_ttl: timedelta) -> str:
+    code = "-".join(secrets.token_hex(3).upper() for _ in range(4))
+    session.add(EnrolmentCode(device=device, code_hash=_hash(code.replace("-", "")), expires_at=utcnow() + code_ttl))
+    return code
 
 
 def exchange_enrolment_code(session: Session, code: str, *, token_ttl: timedelta) -> IssuedToken:

@@ -239,6 +239,8 @@ def _check_answers(s: dict, items: dict[str, ChecklistItem], add) -> None:
             add(f"{path}.result", "请填写检查结果（合格/不合格/不适用）")
         elif item.answer_type == "number" and answer.get("number") is None and answer.get("result") != "na":
             add(f"{path}.number", f"请填写检测值（单位：{item.unit}）")
+        elif item.answer_type == "number" and answer.get("number") is not None and item.implausible(answer["number"]):
+            add(f"{path}.number", item.implausible(answer["number"]))
         elif item.answer_type == "text" and item.required and not (answer.get("text") or "").strip():
             add(f"{path}.text", "请填写内容")
     for code, item in items.items():

@@ -25,6 +25,7 @@ from supervision.registry.models import (
     Jurisdiction,
     Licence,
 )
+from supervision.text import unstorable
 
 STATUS_BY_NAME = {"正常": "active", "停业": "suspended", "注销": "closed"}
 
@@ -73,6 +74,8 @@ def check_establishment(data: EstablishmentInput, lookups: RegistryLookups) -> d
         value = (getattr(data, name) or "").strip()
         if not value:
             problems[name] = f"{label}不能为空"
+        elif reason := unstorable(value):
+            problems[name] = f"{label}{reason}"
         elif len(value) > limit:
             problems[name] = f"{label}不能超过{limit}个字符"
     if (data.category or "").strip() not in lookups.category_by_key:
@@ -104,6 +107,8 @@ def check_establishment(data: EstablishmentInput, lookups: RegistryLookups) -> d
             problems["licences"] = "许可证号和许可类别不能为空"
         elif len(lic.number.strip()) > 64 or len(lic.kind.strip()) > 64:
             problems["licences"] = "许可证号和许可类别不能超过64个字符"
+        elif reason := unstorable(lic.number) or unstorable(lic.kind):
+            problems["licences"] = f"许可证号和许可类别{reason}"
         elif lic.expires_on is not None and lic.expires_on < lic.issued_on:
             problems["licences"] = f"许可证“{lic.number}”的有效期截止日早于发证日期"
     return problems
