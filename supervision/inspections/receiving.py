@@ -1,13 +1,13 @@
-"""Receiving inspections from terminals: idempotent, complete validation, nothing half-stored.
+"""Receiving inspections from terminals (step one of two): idempotent, complete validation,
+nothing half-stored.
 
 The device's UUID is the idempotency key and the primary key. A submission is checked in full
 before anything is written; the write happens in one savepoint, so a refusal or a lost race
 leaves no row and no audit entry behind. Same UUID and same content returns the stored
 inspection; same UUID with other content is a conflict.
 
-Whether an inspection is complete (every file of its manifest received) is settled in a short
-second transaction after the submission or upload commits, with the inspection row locked: an
-upload and a submission committing at the same moment would otherwise each miss the other.
+Receiving never decides completeness: that is step two, `settlement.settle`, run by the
+interface after this step's unit of work has committed (see docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -17,29 +17,27 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from supervision import audit
 from supervision.checklists.models import SEVERITY_NAMES, ChecklistItem, ChecklistVersion
-from supervision.credit.models import CreditRecord
-from supervision.devices.service import DeviceIdentity
-from supervision.errors import Conflict, NotFound, ValidationFailed
+from supervision.errors import Conflict, Forbidden, ValidationFailed
 from supervision.geo import distance_m
 from supervision.inspections import policy
 from supervision.inspections.models import (
     Answer,
-    Attachment,
     Finding,
     Inspection,
     InspectionInspector,
     ManifestEntry,
-    PenaltyCase,
     RectificationOrder,
     Task,
 )
+from supervision.inspections.settlement import supersede_credit
 from supervision.jsonutil import canonical_json, plain
 from supervision.modelbase import utcnow
-from supervision.registry.models import Establishment, Inspector
+from supervision.registry.models import Establishment, Inspector, inspector_grids
 from supervision.registry.service import inspectors_by_badge
 from supervision.timeutil import to_utc_naive, with_offset
 
@@ -55,28 +53,13 @@ class SubmissionSettings:
 class Received:
     inspection: Inspection
     replayed: bool  # True when this UUID had already been stored with the same content
+    # The order this submission issued, when it was just stored (None: none issued). For a
+    # replay it is not known without a read, and the state reader looks it up.
+    order: RectificationOrder | None = None
 
 
 def content_hash(submission: dict) -> str:
     return hashlib.sha256(canonical_json(plain(submission)).encode("utf-8")).hexdigest()
-
-
-def get_inspection(session: Session, uuid: str) -> Inspection:
-    inspection = session.execute(
-        select(Inspection).where(Inspection.uuid == uuid).options(*_full_load())
-    ).scalar_one_or_none()
-    if inspection is None:
-        raise NotFound("检查记录不存在", fields={"uuid": ["检查记录不存在"]})
-    return inspection
-
-
-def _full_load():
-    """What an inspection's state shows: its inspectors, files and findings."""
-    return (
-        selectinload(Inspection.inspectors).joinedload(InspectionInspector.inspector),
-        selectinload(Inspection.manifest),
-        selectinload(Inspection.findings),
-    )
 
 
 def _replay_or_conflict(existing: Inspection, digest: str) -> Received:
@@ -88,18 +71,24 @@ def _replay_or_conflict(existing: Inspection, digest: str) -> Received:
     return Received(existing, replayed=True)
 
 
-def receive(session: Session, identity: DeviceIdentity, submission: dict, settings: SubmissionSettings) -> Received:
-    """Store one submission (or recognise it) and commit. Raises a DomainError, having stored
-    nothing, when the submission is refused."""
+def _submitter(actor: audit.Actor) -> None:
+    if actor.kind != "device" or actor.inspector_id is None:
+        raise Forbidden("检查记录只能由执法终端提交", code="forbidden")
+
+
+def receive(session: Session, actor: audit.Actor, submission: dict, settings: SubmissionSettings) -> Received:
+    """Store one submission (or recognise it); the caller commits. Raises a DomainError, having
+    stored nothing, when the submission is refused."""
+    _submitter(actor)
     digest = content_hash(submission)
     existing = session.get(Inspection, submission["uuid"])
     if existing is not None:
         return _replay_or_conflict(existing, digest)
 
-    context = _validate(session, identity, submission, settings)
+    context = _validate(session, actor, submission, settings)
     try:
         with audit.savepoint(session):
-            inspection = _store(session, identity, submission, digest, context, settings)
+            inspection, order = _store(session, actor, submission, digest, context, settings)
             session.flush()
     except IntegrityError:
         # Lost a race: another connection stored this UUID (or corrected the same version)
@@ -110,9 +99,7 @@ def receive(session: Session, identity: DeviceIdentity, submission: dict, settin
         if submission.get("replaces"):
             raise _already_corrected()
         raise
-    session.commit()
-    settle(session, inspection.uuid)
-    return Received(get_inspection(session, inspection.uuid), replayed=False)
+    return Received(inspection, replayed=False, order=order)
 
 
 def _already_corrected() -> Conflict:
@@ -133,22 +120,28 @@ class _Context:
     gps_distance: float | None
 
 
-def _validate(session: Session, identity: DeviceIdentity, s: dict, settings: SubmissionSettings) -> _Context:
+def _validate(session: Session, actor: audit.Actor, s: dict, settings: SubmissionSettings) -> _Context:
     problems: dict[str, list[str]] = {}
 
     def add(path: str, message: str) -> None:
         problems.setdefault(path, []).append(message)
 
-    establishment = session.get(Establishment, s["establishment_id"])
+    # The establishment and whether it lies in one of the submitter's grids, in one query.
+    in_my_grids = exists().where(inspector_grids.c.inspector_id == actor.inspector_id,
+                                 inspector_grids.c.grid_id == Establishment.grid_id)
+    row = session.execute(
+        select(Establishment, in_my_grids).where(Establishment.id == s["establishment_id"])
+    ).one_or_none()
+    establishment = row[0] if row else None
     if establishment is None:
         add("establishment_id", "单位不存在")
     elif establishment.status == "closed":
         add("establishment_id", "单位已注销，不能提交检查记录")
-    elif establishment.grid_id not in {g.id for g in identity.inspector.grids}:
+    elif not row[1]:
         add("establishment_id", "该单位不在您负责的网格内")
 
     version = session.execute(
-        select(ChecklistVersion).options(selectinload(ChecklistVersion.items), selectinload(ChecklistVersion.template))
+        select(ChecklistVersion).options(selectinload(ChecklistVersion.items), joinedload(ChecklistVersion.template))
         .where(ChecklistVersion.id == s["checklist_version_id"])
     ).scalar_one_or_none()
     items: dict[str, ChecklistItem] = {}
@@ -168,7 +161,7 @@ def _validate(session: Session, identity: DeviceIdentity, s: dict, settings: Sub
         add("started_at", "开始时间晚于当前时间，请检查终端时钟")
     inspection_day = with_offset(*started).date()
 
-    inspectors = _check_inspectors(session, identity, s["inspectors"], inspection_day, add)
+    inspectors = _check_inspectors(session, actor, s["inspectors"], inspection_day, add)
     _check_answers(s, items, add)
     _check_manifest(s, items, settings, add)
 
@@ -186,6 +179,9 @@ def _validate(session: Session, identity: DeviceIdentity, s: dict, settings: Sub
             add("task_id", "任务不存在或不属于该单位")
         elif task.status == "cancelled":
             add("task_id", "任务已撤销")
+        elif task.status == "done" and not (replaced is not None and replaced.task_id == task.id):
+            # Only a correction of the inspection that closed the task may cite it again.
+            add("task_id", "任务已完成，不能再次引用；如需更正完成该任务的检查记录，请提交更正版本")
 
     if problems:
         raise ValidationFailed("检查记录未通过校验，未保存任何内容", fields=problems)
@@ -199,7 +195,7 @@ def _validate(session: Session, identity: DeviceIdentity, s: dict, settings: Sub
     return _Context(establishment, version, items, inspectors, replaced, task, started, ended, gps_distance)
 
 
-def _check_inspectors(session, identity, badges: list[str], day: date, add) -> list[Inspector]:
+def _check_inspectors(session, actor: audit.Actor, badges: list[str], day: date, add) -> list[Inspector]:
     if len(set(badges)) != len(badges):
         add("inspectors", "检查人员重复")
     if len(set(badges)) < 2:
@@ -215,7 +211,7 @@ def _check_inspectors(session, identity, badges: list[str], day: date, add) -> l
                                    f"（{inspector.certificate_valid_from.isoformat()} 至 {inspector.certificate_valid_until.isoformat()}）")
         else:
             inspectors.append(inspector)
-    if identity.inspector.badge_no not in badges:
+    if actor.badge_no not in badges:
         add("inspectors", "提交设备所属执法人员必须是检查人员之一")
     return inspectors
 
@@ -269,8 +265,8 @@ def _check_manifest(s: dict, items: dict[str, ChecklistItem], settings: Submissi
         add("signature.sha256", "签名图片须列入附件清单")
 
 
-def _store(session: Session, identity: DeviceIdentity, s: dict, digest: str, ctx: _Context,
-           settings: SubmissionSettings) -> Inspection:
+def _store(session: Session, actor: audit.Actor, s: dict, digest: str, ctx: _Context,
+           settings: SubmissionSettings) -> tuple[Inspection, RectificationOrder | None]:
     replaced = ctx.replaced
     gps = s["gps"]
     flagged_reasons = []
@@ -286,8 +282,8 @@ def _store(session: Session, identity: DeviceIdentity, s: dict, digest: str, ctx
         establishment_id=ctx.establishment.id,
         checklist_version_id=ctx.version.id,
         task_id=ctx.task.id if ctx.task else None,
-        device_id=identity.device.id,
-        submitted_by_id=identity.inspector.id,
+        device_id=actor.device_id,
+        submitted_by_id=actor.inspector_id,
         started_at=ctx.started[0], started_offset_min=ctx.started[1],
         ended_at=ctx.ended[0], ended_offset_min=ctx.ended[1],
         gps_lat=gps["lat"], gps_lng=gps["lng"], gps_accuracy_m=gps["accuracy_m"],
@@ -299,7 +295,7 @@ def _store(session: Session, identity: DeviceIdentity, s: dict, digest: str, ctx
     )
     by_badge = {i.badge_no: i for i in ctx.inspectors}
     inspection.inspectors = [
-        InspectionInspector(inspector_id=by_badge[b].id, position=n) for n, b in enumerate(s["inspectors"])
+        InspectionInspector(inspector=by_badge[b], position=n) for n, b in enumerate(s["inspectors"])
     ]
     inspection.answers = [
         Answer(item_code=a["item_code"], result=_result(ctx.items[a["item_code"]], a),
@@ -319,15 +315,30 @@ def _store(session: Session, identity: DeviceIdentity, s: dict, digest: str, ctx
     ]
     session.add(inspection)
     if replaced is not None:
-        _supersede(session, identity, replaced)
-    audit.record(session, identity.actor, "inspection.correct" if replaced else "inspection.submit", inspection,
+        _supersede(session, actor, replaced)
+    audit.record(session, actor, "inspection.correct" if replaced else "inspection.submit", inspection,
                  before=_summary(replaced) if replaced else None, after=lambda: _summary(inspection))
-    _issue_order(session, identity, inspection, ctx)
+    order = _issue_order(session, actor, inspection, ctx)
     if ctx.task is not None and ctx.task.status == "open":
-        before = ctx.task.audit_snapshot()
-        ctx.task.status, ctx.task.closed_at = "done", utcnow()
-        audit.record(session, identity.actor, "task.done", ctx.task, before=before)
-    return inspection
+        _close_task(session, actor, ctx.task)
+    return inspection, order
+
+
+def _close_task(session: Session, actor: audit.Actor, task: Task) -> None:
+    """Mark the cited task done; a conditional update, so that two inspections citing the same
+    open task at the same moment cannot both close it (the second is refused)."""
+    before = task.audit_snapshot()
+    closed_at = utcnow()
+    claimed = session.execute(
+        update(Task).where(Task.id == task.id, Task.status == "open").values(status="done", closed_at=closed_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("任务已由另一份检查记录完成，不能再次引用", code="task_closed",
+                       fields={"task_id": ["任务已完成"]})
+    set_committed_value(task, "status", "done")  # what the update wrote; no second UPDATE
+    set_committed_value(task, "closed_at", closed_at)
+    audit.record(session, actor, "task.done", task, before=before)
 
 
 def _result(item: ChecklistItem, answer: dict) -> str:
@@ -352,10 +363,10 @@ def _finding_text(item: ChecklistItem, answer: Answer) -> str:
     return text
 
 
-def _issue_order(session: Session, identity: DeviceIdentity, inspection: Inspection, ctx: _Context) -> None:
+def _issue_order(session: Session, actor: audit.Actor, inspection: Inspection, ctx: _Context) -> RectificationOrder | None:
     serious = [f for f in inspection.findings if f.severity in policy.RECTIFICATION_DAYS]
     if not serious:
-        return
+        return None
     day = with_offset(inspection.started_at, inspection.started_offset_min).date()
     deadline = day + timedelta(days=min(policy.RECTIFICATION_DAYS[f.severity] for f in serious))
     names = "、".join(f"{f.item_code}（{SEVERITY_NAMES[f.severity]}）" for f in serious)
@@ -367,11 +378,12 @@ def _issue_order(session: Session, identity: DeviceIdentity, inspection: Inspect
     session.add(order)
     session.flush()
     order.reinspection_task_id = task.id
-    audit.record(session, identity.actor, "task.create", task)
-    audit.record(session, identity.actor, "rectification_order.issue", order)
+    audit.record(session, actor, "task.create", task)
+    audit.record(session, actor, "rectification_order.issue", order)
+    return order
 
 
-def _supersede(session: Session, identity: DeviceIdentity, old: Inspection) -> None:
+def _supersede(session: Session, actor: audit.Actor, old: Inspection) -> None:
     """The old version stays, marked superseded; what followed from it is withdrawn."""
     now = utcnow()
     claimed = session.execute(
@@ -383,16 +395,13 @@ def _supersede(session: Session, identity: DeviceIdentity, old: Inspection) -> N
     if order is not None and order.status == "open":
         before = order.audit_snapshot()
         order.status = "superseded"
-        audit.record(session, identity.actor, "rectification_order.supersede", order, before=before)
+        audit.record(session, actor, "rectification_order.supersede", order, before=before)
         task = session.get(Task, order.reinspection_task_id) if order.reinspection_task_id else None
         if task is not None and task.status == "open":
             before = task.audit_snapshot()
             task.status, task.closed_at = "cancelled", now
-            audit.record(session, identity.actor, "task.cancel", task, before=before)
-    session.execute(
-        update(CreditRecord).where(CreditRecord.source_type == "inspection", CreditRecord.source_ref == old.uuid,
-                                   CreditRecord.superseded_at.is_(None)).values(superseded_at=now)
-    )
+            audit.record(session, actor, "task.cancel", task, before=before)
+    supersede_credit(session, old.uuid, now)
 
 
 def _summary(inspection: Inspection) -> dict:
@@ -408,122 +417,3 @@ def _summary(inspection: Inspection) -> dict:
         "attachments": [e.sha256 for e in inspection.manifest],
         "findings": [f.item_code for f in inspection.findings],
     }
-
-
-# --- completeness -------------------------------------------------------------------------
-
-def _not_received():
-    """The one definition of a missing file: no attachment with the manifest entry's hash and
-    declared size."""
-    return ~exists().where(Attachment.sha256 == ManifestEntry.sha256, Attachment.size == ManifestEntry.size)
-
-
-def missing_attachments(session: Session, inspection: Inspection) -> list[ManifestEntry]:
-    """Files of the manifest not yet received (or received with another size than declared)."""
-    return list(session.execute(
-        select(ManifestEntry).where(ManifestEntry.inspection_uuid == inspection.uuid, _not_received())
-        .order_by(ManifestEntry.id)
-    ).scalars())
-
-
-def _still_missing(uuid: str):
-    """Whether any file of the inspection's manifest is still missing: one query."""
-    return exists().where(ManifestEntry.inspection_uuid == uuid, _not_received())
-
-
-def settle(session: Session, uuid: str) -> None:
-    """Mark the inspection complete if every file has arrived; commit. Runs after the write
-    that might complete it has committed, so whichever of a submission and its last upload
-    commits second sees the other."""
-    # Lock-free look first: an inspection still waiting for a file cannot complete now, and
-    # the upload that brings that file settles it after its own commit.
-    if session.execute(select(_still_missing(uuid))).scalar():
-        session.commit()
-        return
-    inspection = session.execute(
-        select(Inspection).where(Inspection.uuid == uuid).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    if inspection.status == "complete" or missing_attachments(session, inspection):
-        session.commit()
-        return
-    before = {"status": inspection.status}
-    inspection.status, inspection.completed_at = "complete", utcnow()
-    establishment = session.get(Establishment, inspection.establishment_id)
-    record = CreditRecord(
-        subject_id=establishment.subject_id, kind="inspection", source_type="inspection", source_ref=inspection.uuid,
-        producing_unit_id=establishment.jurisdiction_id, channel="handheld_terminal",
-        arose_on=with_offset(inspection.started_at, inspection.started_offset_min).date(),
-        details={
-            "checklist_version_id": inspection.checklist_version_id,
-            "findings": [{"item_code": f.item_code, "severity": f.severity} for f in inspection.findings],
-            "version": inspection.version, "lineage_uuid": inspection.lineage_uuid,
-        },
-        superseded_at=inspection.superseded_at,
-    )
-    session.add(record)
-    actor = audit.Actor.system("inspection-settlement")
-    audit.record(session, actor, "inspection.complete", inspection, before=before,
-                 after={"status": "complete", "completed_at": inspection.completed_at})
-    audit.record(session, actor, "credit_record.create", record)
-    session.commit()
-
-
-def settle_waiting_on(session: Session, sha256: str) -> None:
-    """After a file arrives: settle every inspection that was waiting for it."""
-    uuids = session.execute(
-        select(Inspection.uuid).join(ManifestEntry, ManifestEntry.inspection_uuid == Inspection.uuid)
-        .where(ManifestEntry.sha256 == sha256, Inspection.status == "awaiting_attachments")
-    ).scalars().all()
-    for uuid in uuids:
-        settle(session, uuid)
-
-
-# --- penalty cases ------------------------------------------------------------------------
-
-def open_penalty_case(session: Session, identity: DeviceIdentity, uuid: str, finding_ids: list[int], summary: str) -> PenaltyCase:
-    inspection = get_inspection(session, uuid)
-    if inspection.superseded_at is not None:
-        raise Conflict("该检查记录已被更正，请在最新版本上立案", code="stale_version")
-    by_id = {f.id: f for f in inspection.findings}
-    unknown = [fid for fid in finding_ids if fid not in by_id]
-    if unknown or not finding_ids:
-        raise ValidationFailed(fields={"finding_ids": [f"问题 {unknown} 不属于该检查记录" if unknown else "请选择至少一个问题"]})
-    taken = [fid for fid in finding_ids if by_id[fid].penalty_case_id is not None]
-    if taken:
-        raise Conflict("所选问题已立案", fields={"finding_ids": [f"问题 {taken} 已立案"]})
-    case = PenaltyCase(establishment_id=inspection.establishment_id, inspection_uuid=uuid, summary=summary,
-                       opened_by_id=identity.inspector.id)
-    session.add(case)
-    session.flush()
-    for fid in finding_ids:
-        by_id[fid].penalty_case_id = case.id
-    audit.record(session, identity.actor, "penalty_case.open", case,
-                 after=lambda: case.audit_snapshot() | {"finding_ids": finding_ids})
-    session.commit()
-    return case
-
-
-# --- reading ------------------------------------------------------------------------------
-
-@dataclass
-class InspectionState:
-    inspection: Inspection
-    missing: list[ManifestEntry]
-    order: RectificationOrder | None
-
-
-def state_of(session: Session, inspection: Inspection) -> InspectionState:
-    order = session.execute(
-        select(RectificationOrder).where(RectificationOrder.inspection_uuid == inspection.uuid)
-    ).scalar_one_or_none()
-    return InspectionState(inspection, missing_attachments(session, inspection), order)
-
-
-def visible_inspection(session: Session, identity: DeviceIdentity, uuid: str) -> Inspection:
-    """An inspection of the device's own jurisdiction; others do not exist for it."""
-    inspection = get_inspection(session, uuid)
-    establishment = session.get(Establishment, inspection.establishment_id)
-    if establishment.jurisdiction_id != identity.inspector.jurisdiction_id:
-        raise NotFound("检查记录不存在", fields={"uuid": ["检查记录不存在"]})
-    return inspection
