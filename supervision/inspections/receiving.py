@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,7 +38,6 @@ from supervision.inspections.settlement import supersede_credit
 from supervision.jsonutil import canonical_json, plain
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment, Inspector, inspector_grids
-from supervision.registry.service import inspectors_by_badge
 from supervision.timeutil import to_utc_naive, with_offset
 
 
@@ -200,7 +199,7 @@ def _check_inspectors(session, actor: audit.Actor, badges: list[str], day: date,
         add("inspectors", "检查人员重复")
     if len(set(badges)) < 2:
         add("inspectors", "现场执法须有两名以上持有执法证的执法人员")
-    found = inspectors_by_badge(session, badges)
+    found = {i.badge_no: i for i in session.execute(select(Inspector).where(Inspector.badge_no.in_(badges))).scalars()}
     inspectors = []
     for i, badge in enumerate(badges):
         inspector = found.get(badge)
@@ -297,27 +296,33 @@ def _store(session: Session, actor: audit.Actor, s: dict, digest: str, ctx: _Con
     inspection.inspectors = [
         InspectionInspector(inspector=by_badge[b], position=n) for n, b in enumerate(s["inspectors"])
     ]
-    inspection.answers = [
-        Answer(item_code=a["item_code"], result=_result(ctx.items[a["item_code"]], a),
-               number_value=a.get("number"), text_value=a.get("text"), note=a.get("note"))
+    answers = [
+        {"item_code": a["item_code"], "result": _result(ctx.items[a["item_code"]], a),
+         "number_value": a.get("number"), "text_value": a.get("text"), "note": a.get("note")}
         for a in s["answers"]
     ]
-    inspection.manifest = [
-        ManifestEntry(sha256=e["sha256"], size=e["size"], media_type=e["media_type"],
-                      item_code=e.get("item_code"), purpose=e.get("purpose", "photo"))
+    manifest = [
+        {"sha256": e["sha256"], "size": e["size"], "media_type": e["media_type"],
+         "item_code": e.get("item_code"), "purpose": e.get("purpose", "photo")}
         for e in s["attachments"]
     ]
     inspection.findings = [
-        Finding(item_code=a.item_code, severity=ctx.items[a.item_code].severity,
-                description=_finding_text(ctx.items[a.item_code], a),
-                legal_basis=ctx.items[a.item_code].legal_basis)
-        for a in inspection.answers if a.result == "fail"
+        Finding(item_code=a["item_code"], severity=ctx.items[a["item_code"]].severity,
+                description=_finding_text(ctx.items[a["item_code"]], a),
+                legal_basis=ctx.items[a["item_code"]].legal_basis)
+        for a in answers if a["result"] == "fail"
     ]
     session.add(inspection)
+    session.flush()
+    # Answers and manifest in one multi-row INSERT each: nothing reads their ids back.
+    for model, rows in ((Answer, answers), (ManifestEntry, manifest)):
+        if rows:
+            session.execute(insert(model.__table__), [dict(row, inspection_uuid=inspection.uuid) for row in rows])
     if replaced is not None:
         _supersede(session, actor, replaced)
     audit.record(session, actor, "inspection.correct" if replaced else "inspection.submit", inspection,
-                 before=_summary(replaced) if replaced else None, after=lambda: _summary(inspection))
+                 before=_summary(replaced) if replaced else None,
+                 after=lambda: _summary(inspection, answers, manifest))
     order = _issue_order(session, actor, inspection, ctx)
     if ctx.task is not None and ctx.task.status == "open":
         _close_task(session, actor, ctx.task)
@@ -349,17 +354,17 @@ def _result(item: ChecklistItem, answer: dict) -> str:
     return answer.get("result") or "pass"
 
 
-def _finding_text(item: ChecklistItem, answer: Answer) -> str:
+def _finding_text(item: ChecklistItem, answer: dict) -> str:
     text = f"{item.text}：不符合要求"
-    if answer.number_value is not None:
+    if answer["number_value"] is not None:
         limits = []
         if item.min_value is not None:
             limits.append(f"≥{item.min_value:g}")
         if item.max_value is not None:
             limits.append(f"≤{item.max_value:g}")
-        text = f"{item.text}：检测值 {answer.number_value:g} {item.unit or ''}，标准限值 {' 且 '.join(limits)} {item.unit or ''}".strip()
-    if answer.note:
-        text += f"（{answer.note}）"
+        text = f"{item.text}：检测值 {answer['number_value']:g} {item.unit or ''}，标准限值 {' 且 '.join(limits)} {item.unit or ''}".strip()
+    if answer["note"]:
+        text += f"（{answer['note']}）"
     return text
 
 
@@ -404,7 +409,14 @@ def _supersede(session: Session, actor: audit.Actor, old: Inspection) -> None:
     supersede_credit(session, old.uuid, now)
 
 
-def _summary(inspection: Inspection) -> dict:
+def _summary(inspection: Inspection, answers: list[dict] | None = None, manifest: list[dict] | None = None) -> dict:
+    """What the chain records of a version. A version just stored passes its answer and
+    manifest rows (inserted in bulk, not loaded); a stored one has them read."""
+    if answers is None:
+        answers = [{"item_code": a.item_code, "result": a.result, "number_value": a.number_value,
+                    "text_value": a.text_value} for a in inspection.answers]
+    if manifest is None:
+        manifest = [{"sha256": e.sha256} for e in inspection.manifest]
     return {
         "uuid": inspection.uuid, "lineage_uuid": inspection.lineage_uuid, "version": inspection.version,
         "replaces_uuid": inspection.replaces_uuid, "establishment_id": inspection.establishment_id,
@@ -413,7 +425,7 @@ def _summary(inspection: Inspection) -> dict:
         "started_at": inspection.started_at, "ended_at": inspection.ended_at,
         "gps": [inspection.gps_lat, inspection.gps_lng, inspection.gps_accuracy_m],
         "flagged_for_review": inspection.flagged_for_review,
-        "answers": {a.item_code: [a.result, a.number_value, a.text_value] for a in inspection.answers},
-        "attachments": [e.sha256 for e in inspection.manifest],
+        "answers": {a["item_code"]: [a["result"], a["number_value"], a["text_value"]] for a in answers},
+        "attachments": [e["sha256"] for e in manifest],
         "findings": [f.item_code for f in inspection.findings],
     }

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from supervision import audit
 from supervision.credit.models import CreditRecord
@@ -96,9 +96,9 @@ def _complete(session: Session, uuids: list[str], completed_at: datetime) -> lis
         return []
     inspections = session.execute(
         select(Inspection).where(Inspection.uuid.in_(uuids)).order_by(Inspection.uuid)
-        .options(joinedload(Inspection.establishment), selectinload(Inspection.findings))
+        .options(joinedload(Inspection.establishment), joinedload(Inspection.findings))
         .execution_options(populate_existing=True)
-    ).scalars().all()
+    ).unique().scalars().all()
     for inspection in inspections:
         record = _record_credit(session, inspection)
         audit.record(session, SETTLEMENT_ACTOR, "inspection.complete", inspection,
