@@ -31,6 +31,8 @@ from supervision.transaction import unit_of_work
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="Inspection submissions from terminals")
 
 SUBMISSION_PART = "submission"
+# Files one multipart request may carry; more are sent with PUT /api/v1/attachments/{sha256}.
+MAX_FILES_PER_REQUEST = 20
 
 
 def _settings() -> receiving.SubmissionSettings:
@@ -107,6 +109,9 @@ def _multipart_submission() -> tuple[dict, dict]:
     except ValidationError as exc:
         raise ValidationFailed(fields=errors.flatten(exc.messages, SUBMISSION_PART)) from None
     files = {name: f for name, f in request.files.items() if name != SUBMISSION_PART}
+    if len(files) > MAX_FILES_PER_REQUEST:
+        raise ValidationFailed(f"一次请求最多携带 {MAX_FILES_PER_REQUEST} 个附件，其余请逐个上传",
+                               fields={"_body": [f"最多 {MAX_FILES_PER_REQUEST} 个附件"]})
     listed = {entry["sha256"] for entry in submission["attachments"]}
     strangers = sorted(set(files) - listed)
     if strangers:

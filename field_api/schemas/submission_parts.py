@@ -9,7 +9,7 @@ class BatchEntriesSchema(Schema):
     """Entries are taken as they come (any JSON value): each is checked and answered on its own,
     so one malformed entry cannot refuse the others."""
 
-    inspections = fields.List(fields.Raw(), required=True, validate=validate.Length(1, 50),
+    inspections = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(1, 50),
                               metadata={"description": "each entry shaped like InspectionSubmission; checked one by one"})
 
 
