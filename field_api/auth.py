@@ -27,9 +27,13 @@ def device_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         g.device = devices.authenticate(db.session, bearer_token())
-        response = make_response(view(*args, **kwargs))
-        if request.method == "GET" and response.status_code < 400:
-            with unit_of_work(db.session):
+        if request.method != "GET":
+            return view(*args, **kwargs)  # writes: the view's own units of work
+        # A read is one unit of work with its access-log line (and with whatever the read
+        # settles on the way): one commit.
+        with unit_of_work(db.session, keep_loaded=True):
+            response = make_response(view(*args, **kwargs))
+            if response.status_code < 400:
                 access.log_read(db.session, g.device.actor, method=request.method, path=request.path,
                                 query=request.args.to_dict(flat=False), status=response.status_code)
         return response

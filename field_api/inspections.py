@@ -47,12 +47,16 @@ def _settings() -> receiving.SubmissionSettings:
 def _settle_step(received: receiving.Received) -> reading.InspectionState:
     """Step two: settle if every file is there, and answer the inspection's state."""
     inspection = received.inspection
-    order = received.order if not received.replayed else reading._UNKNOWN
     with unit_of_work(db.session, keep_loaded=True):
         missing = [] if inspection.status == "complete" else settlement.missing_attachments(db.session, inspection.uuid)
-        if inspection.status == "awaiting_attachments" and not missing and settlement.settle(db.session, inspection.uuid):
-            inspection, order = reading.load(db.session, inspection.uuid, refresh=True), reading._UNKNOWN
-        return reading.state_of(db.session, inspection, missing=missing, order=order)
+        if inspection.status == "awaiting_attachments" and not missing:
+            settlement.settle(db.session, inspection.uuid)  # refreshes `inspection` if it completes it
+        return reading.state_of(db.session, inspection, missing=missing, order=_known_order(received))
+
+
+def _known_order(received: receiving.Received):
+    """The order a submission just stored issued (or None); for a replay, read it."""
+    return reading.UNKNOWN if received.replayed else received.order
 
 
 def receive_then_settle(submission: dict, files=None) -> tuple[reading.InspectionState, int]:
@@ -62,7 +66,15 @@ def receive_then_settle(submission: dict, files=None) -> tuple[reading.Inspectio
         for sha256, part in (files or {}).items():
             _receive_part(actor, sha256, part)
         received = receiving.receive(db.session, actor, submission, _settings())
-    return _settle_step(received), (200 if received.replayed else 201)
+        # Files that came with it are in this transaction: when that makes it whole, settle in
+        # the same unit of work (one commit). Otherwise step two runs after the commit, where
+        # it sees files that other connections committed meanwhile.
+        settled_now = (bool(files) and received.inspection.status == "awaiting_attachments"
+                       and settlement.settle(db.session, received.inspection.uuid))
+    status = 200 if received.replayed else 201
+    if settled_now:  # settlement refreshed the inspection it completed
+        return reading.state_of(db.session, received.inspection, missing=[], order=_known_order(received)), status
+    return _settle_step(received), status
 
 
 @blp.route("/inspections")
@@ -192,8 +204,8 @@ class Show(MethodView):
     @blp.alt_response(404, schema=ErrorSchema)
     def get(self, uuid):
         """An inspection version: status, findings, order, and files still missing."""
-        with unit_of_work(db.session, keep_loaded=True):  # reading settles what is ready
-            return reading.read_state(db.session, current_actor(), str(uuid))
+        # Reading settles what is ready; device_required commits it with the access log.
+        return reading.read_state(db.session, current_actor(), str(uuid))
 
 
 @blp.route("/inspections/<uuid:uuid>/penalty-cases")

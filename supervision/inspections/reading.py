@@ -16,7 +16,7 @@ from supervision.errors import NotFound
 from supervision.inspections import settlement
 from supervision.inspections.models import Inspection, InspectionInspector, ManifestEntry, RectificationOrder
 
-_UNKNOWN = object()
+UNKNOWN = object()
 
 
 @dataclass
@@ -60,12 +60,12 @@ def visible_inspection(session: Session, actor: audit.Actor, uuid: str) -> Inspe
     return inspection
 
 
-def state_of(session: Session, inspection: Inspection, *, missing=None, order=_UNKNOWN) -> InspectionState:
+def state_of(session: Session, inspection: Inspection, *, missing=None, order=UNKNOWN) -> InspectionState:
     """The state shown to a device. What the caller already knows is not read again."""
     if missing is None:
         # A complete inspection has nothing missing: files never leave the store's table.
         missing = [] if inspection.status == "complete" else settlement.missing_attachments(session, inspection.uuid)
-    if order is _UNKNOWN:
+    if order is UNKNOWN:
         order = inspection.rectification_order
     return InspectionState(inspection, missing, order)
 
@@ -76,6 +76,5 @@ def read_state(session: Session, actor: audit.Actor, uuid: str) -> InspectionSta
     inspection = visible_inspection(session, actor, uuid)
     state = state_of(session, inspection)
     if inspection.status == "awaiting_attachments" and not state.missing:
-        if settlement.settle(session, uuid):
-            state = state_of(session, load(session, uuid, refresh=True), missing=[])
+        settlement.settle(session, uuid)  # refreshes `inspection` (status, findings) if it completes it
     return state

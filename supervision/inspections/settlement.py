@@ -91,7 +91,9 @@ def supersede_credit(session: Session, uuid: str, at: datetime) -> None:
 
 
 def _complete(session: Session, uuids: list[str], completed_at: datetime) -> list[str]:
-    """What follows from the claim, for the inspections this settler won: credit and audit."""
+    """What follows from the claim, for the inspections this settler won: credit and audit.
+    The inspections are re-read into the session's identity map (populate_existing), so a caller
+    holding one sees it complete."""
     if not uuids:
         return []
     inspections = session.execute(
