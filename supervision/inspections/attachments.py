@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from supervision import audit
 from supervision.errors import TooLarge, ValidationFailed
 from supervision.inspections.models import Attachment
+from supervision.modelbase import utcnow
 
 ALLOWED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
 _PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -97,16 +99,22 @@ def _store_new(session: Session, actor: audit.Actor, store: AttachmentStore, *, 
         if os.path.exists(temp_path):
             os.unlink(temp_path)
 
-    attachment = Attachment(sha256=sha256, size=size, media_type=media_type, width=width, height=height,
-                            device_id=actor.device_id)
-    try:
-        with audit.savepoint(session):
-            session.add(attachment)
-            session.flush()
-    except IntegrityError:
-        # The row is already there: the same file arrived on another connection at the same
-        # moment, or the row survived while the file was lost (it is back now).
+    # Insert unless the row is already there (the same file arrived on another connection at
+    # the same moment, or the row survived while the file was lost and is back now): ON
+    # CONFLICT DO NOTHING, which needs no savepoint to recover from.
+    values = dict(sha256=sha256, size=size, media_type=media_type, width=width, height=height,
+                  device_id=actor.device_id, received_at=utcnow())
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Attachment.__table__
+    created = session.execute(
+        dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(table.c.sha256)
+    ).first() is not None
+    if not created:
         return session.get(Attachment, sha256, populate_existing=True), False
+    attachment = Attachment(**values)
+    make_transient_to_detached(attachment)  # the row exists: known to the session, not re-inserted
+    session.add(attachment)
     return attachment, True
 
 
