@@ -378,11 +378,11 @@ def _issue_order(session: Session, actor: audit.Actor, inspection: Inspection, c
     task = Task(establishment_id=ctx.establishment.id, grid_id=ctx.establishment.grid_id, kind="reinspection",
                 due_on=deadline, origin_inspection_uuid=inspection.uuid, note=f"责令整改复查：{names}")
     session.add(task)
+    session.flush()  # the task's id, so the order is inserted with it (no second UPDATE)
     order = RectificationOrder(inspection_uuid=inspection.uuid, establishment_id=ctx.establishment.id,
-                               issued_on=day, deadline=deadline, item_codes=[f.item_code for f in serious])
+                               issued_on=day, deadline=deadline, item_codes=[f.item_code for f in serious],
+                               reinspection_task_id=task.id)
     session.add(order)
-    session.flush()
-    order.reinspection_task_id = task.id
     audit.record(session, actor, "task.create", task)
     audit.record(session, actor, "rectification_order.issue", order)
     return order
