@@ -67,6 +67,7 @@ class Terminal:
         self.session.headers["Authorization"] = f"Bearer {profile.token}"
         self.report = DeviceReport()
         self.sent: set[str] = set()  # files this terminal has had acknowledged
+        self.known_complete: set[str] = set()  # inspections a one-request answer said are complete
 
     # The network ---------------------------------------------------------------------------
 
@@ -153,6 +154,8 @@ class Terminal:
         expected_missing = {sha for sha in leave_out if sha not in self.sent}
         if {m["sha256"] for m in state.get("missing_attachments", [])} - expected_missing:
             raise BenchFailure(f"files sent with the submission reported missing: {response.text[:300]}")
+        if state.get("status") == "complete":
+            self.known_complete.add(planned.uuid)
 
     def upload(self, sha: str, media_type: str, data: bytes, again: bool = False) -> None:
         response = self.deliver("PUT", f"/api/v1/attachments/{sha}", data, media_type, key=sha, already_held=again)
@@ -196,8 +199,11 @@ class Terminal:
 
     def recover(self, planned: list[PlannedInspection]) -> None:
         """For each inspection: GET it, upload every file in `missing_attachments`, and check it
-        ends complete."""
+        ends complete. An inspection whose one-request submission was answered "complete" needs
+        no question: the answer was its state (the database check at the end verifies it)."""
         for item in planned:
+            if item.uuid in self.known_complete:
+                continue
             state = self.deliver("GET", f"/api/v1/inspections/{item.uuid}").json()
             missing = state.get("missing_attachments") or []
             for entry in missing:
