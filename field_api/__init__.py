@@ -50,6 +50,11 @@ def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
     if request.endpoint == "attachments.AttachmentResource":
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
+    elif request.endpoint == "inspections.SubmitWithFiles":
+        from field_api.inspections import MAX_FILES_PER_REQUEST
+
+        request.max_content_length = (current_app.config["MAX_JSON_BYTES"]
+                                      + MAX_FILES_PER_REQUEST * current_app.config["MAX_ATTACHMENT_BYTES"])
     else:
         request.max_content_length = current_app.config["MAX_JSON_BYTES"]
 

@@ -3,7 +3,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from field_api.auth import BEARER_SECURITY, current_device, device_required
+from field_api.auth import BEARER_SECURITY, current_actor, device_required
 from field_api.schemas.common import ErrorSchema
 from field_api.schemas.inspections import AttachmentSchema
 from supervision.errors import NotFound
@@ -15,7 +15,9 @@ from supervision.inspections.attachments import (
     check_address,
     receive_attachment,
 )
+from supervision.inspections import settlement
 from supervision.inspections.models import Attachment
+from supervision.transaction import unit_of_work
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Attachment upload")
 
@@ -42,11 +44,15 @@ class AttachmentResource(MethodView):
     def put(self, sha256):
         """Upload one file; its address is the SHA-256 of its bytes, checked on arrival."""
         config = current_app.config
-        attachment, created = receive_attachment(
-            db.session, current_device(), AttachmentStore(config["ATTACHMENT_DIR"]),
-            sha256=sha256, media_type=request.mimetype, body=request.stream,
-            limits=UploadLimits(config["MAX_ATTACHMENT_BYTES"], config["MAX_IMAGE_PIXELS"]),
-        )
+        with unit_of_work(db.session, keep_loaded=True):  # step one: the file
+            attachment, created = receive_attachment(
+                db.session, current_actor(), AttachmentStore(config["ATTACHMENT_DIR"]),
+                sha256=sha256, media_type=request.mimetype, body=request.stream,
+                limits=UploadLimits(config["MAX_ATTACHMENT_BYTES"], config["MAX_IMAGE_PIXELS"]),
+            )
+        # Step two, also for a file already held: a re-upload settles what a failed step left.
+        with unit_of_work(db.session, keep_loaded=True):
+            settlement.settle_waiting_on(db.session, sha256)
         return attachment, (201 if created else 200)
 
     @blp.doc(security=BEARER_SECURITY)

@@ -11,6 +11,7 @@ from field_api.schemas.devices import EnrolmentSchema, LimitsSchema, TokenSchema
 from supervision.devices import service as devices
 from supervision.extensions import db
 from supervision.inspections.attachments import ALLOWED_MEDIA_TYPES
+from supervision.transaction import unit_of_work
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Terminal enrolment, tokens and limits")
 
@@ -28,9 +29,8 @@ class Enrol(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description="code unknown, used or expired")
     def post(self, body):
         """Trade a one-time enrolment code for the device's bearer token."""
-        issued = devices.exchange_enrolment_code(db.session, body["code"], token_ttl=_token_ttl())
-        db.session.commit()
-        return issued
+        with unit_of_work(db.session, keep_loaded=True):
+            return devices.exchange_enrolment_code(db.session, body["code"], token_ttl=_token_ttl())
 
 
 @blp.route("/devices/token/rotate")
@@ -42,9 +42,8 @@ class Rotate(MethodView):
     @blp.alt_response(401, schema=ErrorSchema)
     def post(self):
         """Get a new token; the current one keeps working for ten minutes, then lapses."""
-        issued = devices.rotate_token(db.session, current_device(), bearer_token(), token_ttl=_token_ttl())
-        db.session.commit()
-        return issued
+        with unit_of_work(db.session, keep_loaded=True):
+            return devices.rotate_token(db.session, current_device(), bearer_token(), token_ttl=_token_ttl())
 
 
 @blp.route("/limits")

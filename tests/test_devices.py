@@ -136,16 +136,3 @@ def test_cli_enrol_unknown_badge_fails_with_message(runner, app):
     result = runner.invoke(args=["devices", "enrol", "NOPE"])
     assert result.exit_code == 1
     assert "不存在" in result.output
-
-
-def test_device_reads_are_attributed_to_inspector_and_device(client, field):
-    client.get(f"/api/v1/establishments?name=宾馆", headers=field.headers)
-    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "device.read")).scalar_one()
-    assert entry.actor_ref == f"device:{field.device.id}"
-    assert f'"badge_no":"{field.inspector.badge_no}"' in entry.payload
-    assert '"path":"/api/v1/establishments"' in entry.payload and '"name":"宾馆"' in entry.payload
-
-
-def test_refused_reads_are_not_recorded_as_reads(client, field):
-    client.get("/api/v1/establishments", headers=field.headers)  # 422: no parameter
-    assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "device.read")).first() is None

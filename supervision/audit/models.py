@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supervision.extensions import db
@@ -48,3 +48,23 @@ class AuditHead(db.Model):
     last_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class AccessLogEntry(db.Model):
+    """One read by a terminal: who (device and inspector) looked at what, when, and with what
+    answer. Reads are kept out of the hash chain, which holds state changes only: writing one
+    here is a single INSERT with no lock, where a chain entry would take the chain's head lock.
+    Append-only in the database itself, as the chain is (triggers in the migration)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    device_id: Mapped[int] = mapped_column(Integer)
+    inspector_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(512))
+    query: Mapped[str] = mapped_column(Text)  # canonical JSON of the query parameters
+    status: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_access_log_device_at", "device_id", "at"),)

@@ -47,7 +47,8 @@ class DeviceIdentity:
 
     @property
     def actor(self) -> audit.Actor:
-        return audit.Actor.device(self.device.id, self.inspector.id, self.inspector.badge_no)
+        return audit.Actor.device(self.device.id, self.inspector.id, self.inspector.badge_no,
+                                  jurisdiction_id=self.inspector.jurisdiction_id)
 
 
 def enrol_device(session: Session, actor: audit.Actor, *, badge_no: str, label: str, code_ttl: timedelta,
@@ -149,14 +150,6 @@ def authenticate(session: Session, token: str | None) -> DeviceIdentity:
     if not row.device.inspector.active:
         raise Unauthenticated("执法人员已停用", code="inspector_inactive")
     return DeviceIdentity(row.device, row.device.inspector)
-
-
-def record_read(session: Session, identity: DeviceIdentity, path: str, query: dict) -> None:
-    """Attribute a read to its device and inspector in the audit log, and commit. Reads of the
-    registry, tasks and inspections are part of the enforcement record too: who looked at what."""
-    audit.record(session, identity.actor, "device.read", entity_type="devices", entity_id=identity.device.id,
-                 after={"path": path, "query": query})
-    session.commit()
 
 
 def rotate_token(session: Session, identity: DeviceIdentity, current_token: str, *, token_ttl: timedelta) -> IssuedToken:

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from supervision import audit
-from supervision.devices.service import DeviceIdentity
 from supervision.errors import TooLarge, ValidationFailed
-from supervision.inspections import service as inspections
 from supervision.inspections.models import Attachment
+from supervision.modelbase import utcnow
 
 ALLOWED_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
 _PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
@@ -56,20 +56,36 @@ def check_address(sha256: str) -> str:
 
 
 def receive_attachment(
-    session: Session, identity: DeviceIdentity, store: AttachmentStore, *, sha256: str, media_type: str,
+    session: Session, actor: audit.Actor, store: AttachmentStore, *, sha256: str, media_type: str,
     body: BinaryIO, limits: UploadLimits,
 ) -> tuple[Attachment, bool]:
-    """Store one uploaded file. Returns (attachment, created); an already-held file is
-    acknowledged without being written again."""
+    """Store one uploaded file (step one; the caller commits, then settles the inspections
+    waiting for it). Returns (attachment, created); an already-held file is acknowledged
+    without being written again.
+
+    The file's receipt is not a chain entry of its own: the file is addressed by its hash, and
+    the chained submission already names every hash it relies on, so a file cannot be swapped
+    unnoticed. The row keeps who sent it and when.
+    """
     check_address(sha256)
+    media_type = check_media_type(media_type)
+    if store.has(sha256):  # only then can the row exist: files are written before rows
+        existing = session.get(Attachment, sha256)
+        if existing is not None:
+            return existing, False
+    return _store_new(session, actor, store, sha256=sha256, media_type=media_type, body=body, limits=limits)
+
+
+def check_media_type(media_type: str | None) -> str:
     media_type = (media_type or "").split(";")[0].strip().lower()
     if media_type not in ALLOWED_MEDIA_TYPES:
         raise ValidationFailed(f"不支持的附件类型“{media_type}”，允许：{', '.join(ALLOWED_MEDIA_TYPES)}",
                                fields={"Content-Type": ["不支持的附件类型"]})
-    existing = session.get(Attachment, sha256)
-    if existing is not None and store.has(sha256):
-        return existing, False
+    return media_type
 
+
+def _store_new(session: Session, actor: audit.Actor, store: AttachmentStore, *, sha256: str, media_type: str,
+               body: BinaryIO, limits: UploadLimits) -> tuple[Attachment, bool]:
     temp_path, digest, size = _spool(store, body, limits.max_bytes)
     try:
         if digest != sha256:
@@ -83,19 +99,22 @@ def receive_attachment(
         if os.path.exists(temp_path):
             os.unlink(temp_path)
 
-    if existing is not None:  # the row survived but the file was lost; it is back now
-        return existing, False
-    attachment = Attachment(sha256=sha256, size=size, media_type=media_type, width=width, height=height,
-                            device_id=identity.device.id)
-    try:
-        with audit.savepoint(session):
-            session.add(attachment)
-            audit.record(session, identity.actor, "attachment.receive", attachment)
-            session.flush()
-    except IntegrityError:  # the same file arrived on another connection at the same moment
+    # Insert unless the row is already there (the same file arrived on another connection at
+    # the same moment, or the row survived while the file was lost and is back now): ON
+    # CONFLICT DO NOTHING, which needs no savepoint to recover from.
+    values = dict(sha256=sha256, size=size, media_type=media_type, width=width, height=height,
+                  device_id=actor.device_id, received_at=utcnow())
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Attachment.__table__
+    created = session.execute(
+        dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(table.c.sha256)
+    ).first() is not None
+    if not created:
         return session.get(Attachment, sha256, populate_existing=True), False
-    session.commit()
-    inspections.settle_waiting_on(session, sha256)
+    attachment = Attachment(**values)
+    make_transient_to_detached(attachment)  # the row exists: known to the session, not re-inserted
+    session.add(attachment)
     return attachment, True
 
 

@@ -32,3 +32,24 @@ def create(credit_code, kind, due_on, note):
 def cancel(task_id):
     run_service(lambda: tasks.cancel_task(db.session, cli_actor(), task_id))
     click.echo(f"task {task_id} cancelled")
+
+
+@click.group("inspections")
+def inspections_group():
+    """Inspections received from terminals."""
+
+
+@inspections_group.command("settle")
+@click.option("--stale", is_flag=True, required=True,
+              help="settle every inspection that has all its files but was never settled")
+@click.option("--older-than", "older_than", type=click.FloatRange(min=0), default=5, show_default=True,
+              metavar="MINUTES", help="only those received at least this long ago")
+@with_appcontext
+def settle(stale, older_than):
+    """Settle what nobody touched again (safe from cron, beside uploads, and twice at once)."""
+    from supervision.inspections.jobs import settle_stale_inspections
+
+    settled = settle_stale_inspections(older_than_minutes=older_than)
+    for uuid in settled:
+        click.echo(f"settled {uuid}")
+    click.echo(f"{len(settled)} inspection(s) settled")

@@ -234,3 +234,7 @@ class PenaltyCase(Snapshot, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="opened")
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"))
     opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# An inspection's order, for reading its state in the same query as the inspection.
+Inspection.rectification_order = relationship(RectificationOrder, uselist=False, viewonly=True)
