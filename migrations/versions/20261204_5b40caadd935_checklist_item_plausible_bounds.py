@@ -4,7 +4,7 @@ A measurement outside them (1e308 mg/m³) is a typing or device error, refused o
 not a finding. Null on versions published before: those keep being read as they were.
 
 Revision ID: 5b40caadd935
-Revises: 58efdcbc47c1
+Revises: 7c1e2d3a4b50
 Create Date: 2026-12-04 16:50:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b40caadd935'
-down_revision = '58efdcbc47c1'
+down_revision = '7c1e2d3a4b50'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Access log: terminal reads, kept out of the audit hash chain.
 
 Revision ID: a7c31e9d4b20
-Revises: 58efdcbc47c1
+Revises: 5b40caadd935
 Create Date: 2026-12-04 16:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c31e9d4b20'
-down_revision = '58efdcbc47c1'
+down_revision = '5b40caadd935'
 branch_labels = None
 depends_on = None
 
