@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from supervision import audit
 from supervision.checklists.models import SEVERITY_NAMES, ChecklistItem, ChecklistVersion
-from supervision.credit.models import CreditRecord
+from supervision.credit import records as credit_records
 from supervision.devices.service import DeviceIdentity
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.geo import distance_m
@@ -389,10 +389,7 @@ def _supersede(session: Session, identity: DeviceIdentity, old: Inspection) -> N
             before = task.audit_snapshot()
             task.status, task.closed_at = "cancelled", now
             audit.record(session, identity.actor, "task.cancel", task, before=before)
-    session.execute(
-        update(CreditRecord).where(CreditRecord.source_type == "inspection", CreditRecord.source_ref == old.uuid,
-                                   CreditRecord.superseded_at.is_(None)).values(superseded_at=now)
-    )
+    credit_records.supersede_source(session, identity.actor, "inspection", old.uuid, at=now)
 
 
 def _summary(inspection: Inspection) -> dict:
@@ -450,22 +447,10 @@ def settle(session: Session, uuid: str) -> None:
     before = {"status": inspection.status}
     inspection.status, inspection.completed_at = "complete", utcnow()
     establishment = session.get(Establishment, inspection.establishment_id)
-    record = CreditRecord(
-        subject_id=establishment.subject_id, kind="inspection", source_type="inspection", source_ref=inspection.uuid,
-        producing_unit_id=establishment.jurisdiction_id, channel="handheld_terminal",
-        arose_on=with_offset(inspection.started_at, inspection.started_offset_min).date(),
-        details={
-            "checklist_version_id": inspection.checklist_version_id,
-            "findings": [{"item_code": f.item_code, "severity": f.severity} for f in inspection.findings],
-            "version": inspection.version, "lineage_uuid": inspection.lineage_uuid,
-        },
-        superseded_at=inspection.superseded_at,
-    )
-    session.add(record)
     actor = audit.Actor.system("inspection-settlement")
     audit.record(session, actor, "inspection.complete", inspection, before=before,
                  after={"status": "complete", "completed_at": inspection.completed_at})
-    audit.record(session, actor, "credit_record.create", record)
+    credit_records.record(session, actor, credit_records.inspection_fact(establishment, inspection))
     session.commit()
 
 
