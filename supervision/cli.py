@@ -85,6 +85,8 @@ def register(app: Flask) -> None:
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group):
         app.cli.add_command(command)
+    from supervision.credit import commands as credit_commands  # credit, penalties, rectification (issue 15A)
+    credit_commands.register_commands(app)
 
 
 def create_cli_app():
