@@ -31,7 +31,7 @@ from supervision.credit.policies import Policies
 from supervision.credit.publicity import Publicity, publicity_of
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
-from supervision.registry.models import Establishment, Inspector
+from supervision.registry.models import Establishment, Inspector, Jurisdiction
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,14 @@ class RecordView:
     record: CreditRecord
     publicity: Publicity
     penalty: Penalty | None
+    producing_unit: Jurisdiction
+
+    @property
+    def provenance(self) -> dict:
+        r = self.record
+        return {"source_type": r.source_type, "producing_unit": self.producing_unit.code,
+                "producing_unit_name": self.producing_unit.name, "producing_department": r.producing_department,
+                "channel": r.channel, "arose_on": r.arose_on, "entered_at": r.entered_at}
 
 
 def visible_establishment(session: Session, actor: audit.Actor, establishment_id: int) -> Establishment:
@@ -239,7 +247,10 @@ def subject_records(session: Session, actor: audit.Actor, subject_id: int, *, on
     rows = session.execute(query.order_by(CreditRecord.arose_on.desc(), CreditRecord.id.desc())).scalars().all()
     penalties = {p.credit_record_id: p for p in session.execute(
         select(Penalty).where(Penalty.credit_record_id.in_([r.id for r in rows if r.kind == "penalty"]))).scalars()}
-    return [RecordView(r, publicity_of(r, on=on, policies=policies), penalties.get(r.id)) for r in rows]
+    units = {j.id: j for j in session.execute(
+        select(Jurisdiction).where(Jurisdiction.id.in_({r.producing_unit_id for r in rows}))).scalars()}
+    return [RecordView(r, publicity_of(r, on=on, policies=policies), penalties.get(r.id), units[r.producing_unit_id])
+            for r in rows]
 
 
 def establishment_by_credit_code(session: Session, credit_code: str) -> Establishment:
