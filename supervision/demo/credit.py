@@ -129,8 +129,8 @@ class _Maker:
         if rng.random() < 0.12 * scale:
             self.add(subject_id, unit_id, "licensing", "licence_changed", "none", "许可变更：法定代表人或地址变更",
                      self.day(), channel="exchange")
-        # Inspections: 2 to 5 a year.
-        for _ in range(int((2 + rng.random() * 4) * scale)):
+        # Inspections: 2 to 6 a year.
+        for _ in range(int((2.6 + rng.random() * 4) * scale)):
             severity = _weighted(rng, INSPECTION_SEVERITY)
             findings = 0 if severity == "none" else 1 + int(rng.random() * 3)
             title = ("监督检查：未发现问题" if not findings else
@@ -191,7 +191,9 @@ class _Maker:
                       else rng.choice((3000, 5000, 10000, 20000, 30000, 50000)))
         elif penalty_type == "confiscation":
             amount = 500 + int(rng.random() * 20000)
-        serious = procedure == "general" and (penalty_type == "licence_revocation" or rng.random() < SERIOUS_SHARE)
+        # 情节严重: never a warning; always a revocation.
+        serious = procedure == "general" and penalty_type != "warning" and (
+            penalty_type == "licence_revocation" or rng.random() < SERIOUS_SHARE * 2)
         decided = self.day()
         unit = self.units[unit_id]
         decision_no = f"{unit.name[:2]}卫罚〔{decided.year}〕{self.penalty_id}号"
