@@ -62,3 +62,13 @@ def test_it_is_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/establishments/{establishment_id}/credit-records"]["get"]
     assert "200" in operation["responses"] and "404" in operation["responses"]
+
+
+def test_a_decided_penalty_comes_with_its_decision(client, runner, field):
+    from tests.test_penalties import decide, open_case
+
+    assert decide(runner, open_case(client, field)).exit_code == 0
+    records = client.get(url(field.establishment), headers=field.headers).get_json()["records"]
+    [penalty] = [r for r in records if r["kind"] == "penalty"]
+    assert penalty["penalty"]["decision_no"] == "玄卫罚〔2026〕1号" and penalty["penalty"]["amount_fen"] == 500000
+    assert penalty["publicity"]["public"] is True

@@ -214,3 +214,13 @@ def test_a_jurisdiction_catalogue_applies_from_its_date(app, est, tmp_path):
     with pytest.raises(ValidationFailed):
         records.record(db.session, ACTOR, fact(est, kind="dishonesty", code="noise", severity=None,
                                                arose_on=date(2026, 5, 31), source_ref="c"), policies=policies)
+
+
+def test_late_command_json(runner, est):
+    _entered(est, date(2026, 1, 31), date(2026, 3, 2))
+    db.session.commit()
+    result = runner.invoke(args=["credit", "late", "--year", "2026", "--json"])
+    import json
+
+    [group] = json.loads(result.output)
+    assert group["unit"] == "320102" and group["count"] == 1 and group["records"][0]["days_late"] == 2

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from supervision import audit
@@ -128,8 +129,7 @@ def record(session: Session, actor: audit.Actor, fact: Fact, *, policies: Polici
     existing = session.execute(select(CreditRecord.id).where(
         CreditRecord.source_type == fact.source_type, CreditRecord.source_ref == fact.source_ref)).scalar()
     if existing is not None:
-        raise Conflict("该信用信息已记录，不能重复记录", code="already_recorded",
-                       fields={"source_ref": [f"来源“{fact.source_type}:{fact.source_ref}”已记录"]})
+        raise _already_recorded(fact)
     row = CreditRecord(
         subject_id=fact.subject_id, kind=fact.kind, code=fact.code, severity=severity, status="effective",
         title=fact.title.strip(), legal_basis=legal_basis, practice_points=fact.practice_points,
@@ -138,10 +138,20 @@ def record(session: Session, actor: audit.Actor, fact: Fact, *, policies: Polici
         entered_at=utcnow(), entered_by=fact.entered_by or actor.ref, reason=fact.reason, details=fact.details,
         superseded_at=fact.superseded_at,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with audit.savepoint(session):
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # Lost a race with another writer of the same source: the unique key refused ours.
+        raise _already_recorded(fact) from None
     audit.record(session, named(actor, fact.entered_by), "credit_record.create", row)
     return row
+
+
+def _already_recorded(fact: Fact) -> Conflict:
+    return Conflict("该信用信息已记录，不能重复记录", code="already_recorded",
+                    fields={"source_ref": [f"来源“{fact.source_type}:{fact.source_ref}”已记录"]})
 
 
 def supersede_source(session: Session, actor: audit.Actor, source_type: str, source_ref: str,

@@ -205,9 +205,11 @@ def parse(session: Session, path: str | os.PathLike, *, policies: Policies, toda
         if cells is None or all(not _text(c) for c in cells):
             continue
         raw.append((number, {name: cells[i] if i < len(cells) else None for i, name in at.items()}))
-    wanted = {_text(v.get("credit_code")).upper() for _, v in raw}
-    establishments = {e.credit_code: e for e in session.execute(
-        select(Establishment).where(Establishment.credit_code.in_(wanted))).scalars()} if wanted else {}
+    wanted = sorted({_text(v.get("credit_code")).upper() for _, v in raw})
+    establishments = {}
+    for start in range(0, len(wanted), 500):  # bounded IN lists (SQLite's parameter limit)
+        establishments.update((e.credit_code, e) for e in session.execute(
+            select(Establishment).where(Establishment.credit_code.in_(wanted[start:start + 500]))).scalars())
 
     problems: list[RowProblem] = []
     facts: list[records.Fact] = []
