@@ -1,6 +1,7 @@
 """Builders shared by the credit tests: a registered establishment, facts, table counts."""
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from supervision.extensions import db
 from tests import factories
 
 ACTOR = factories.ACTOR
+_refs = itertools.count(1)
 
 
 def establishment(**overrides):
@@ -24,7 +26,7 @@ def establishment(**overrides):
 def fact(est, **overrides) -> records.Fact:
     values = dict(subject_id=est.subject_id, kind="positive", code="commendation", severity="none",
                   title="获市级卫生先进单位表彰", arose_on=date(2026, 3, 1), source_type="manual",
-                  source_ref=f"t-{overrides.get('kind', 'positive')}-{id(overrides)}",
+                  source_ref=f"t-{next(_refs)}",
                   producing_unit_id=est.jurisdiction_id, channel="manual", entered_by="张科长", reason="纸质材料补录")
     values.update(overrides)
     return records.Fact(**values)
