@@ -11,9 +11,11 @@ from pathlib import Path
 import swagger_ui_bundle
 from flask import Blueprint, Flask, current_app, render_template, request, send_from_directory, url_for
 from flask_smorest import Api as _SmorestApi
+from werkzeug.routing import IntegerConverter
 
 from field_api import body, messages
 from field_api.schemas.common import ErrorSchema
+from field_api.schemas.types import ROW_ID_MAX
 
 messages.apply()
 
@@ -59,15 +61,25 @@ def _limit_body_size():
         request.max_content_length = current_app.config["MAX_JSON_BYTES"]
 
 
+class RowIdConverter(IntegerConverter):
+    """`<id:name>` in a path: a row id within the INTEGER column it names. A larger number is no
+    row (404), never a value the database refuses with a 500."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=ROW_ID_MAX)
+
+
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, devices, health, inspections, sync
+    from field_api import attachments, credit, devices, health, inspections, sync
 
+    app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
+    api.register_converter(RowIdConverter, lambda _: {"type": "integer", "format": "int32", "minimum": 1, "maximum": ROW_ID_MAX})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
-    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp):
         api.register_blueprint(blueprint)
     return api

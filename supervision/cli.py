@@ -106,6 +106,8 @@ def register(app: Flask) -> None:
     # create a second migrations folder or autogenerate against a live database: the schema
     # changes only through the committed migrations, which `supervision init` applies.
     app.cli.commands.pop("db", None)
+    from supervision.credit import commands as credit_commands  # credit, penalties, rectification (issue 15A)
+    credit_commands.register_commands(app)
 
 
 def create_cli_app():

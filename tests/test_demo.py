@@ -237,3 +237,71 @@ def test_cli_if_empty_leaves_a_filled_database_alone(runner):
     result = runner.invoke(args=["demo", "--establishments", "20", "--if-empty"])
     assert result.exit_code == 0 and "not loaded" in result.output
     assert _count(Establishment) == 20
+
+
+# --- credit information ---------------------------------------------------------------------
+
+def _credit_rows():
+    from supervision.credit.models import CreditRecord, Penalty
+
+    rt, pt = CreditRecord.__table__, Penalty.__table__
+    records = db.session.execute(
+        select(rt.c.id, rt.c.subject_id, rt.c.kind, rt.c.code, rt.c.severity, rt.c.title, rt.c.arose_on,
+               rt.c.source_type, rt.c.source_ref, rt.c.practice_points, rt.c.producing_department).order_by(rt.c.id)
+    ).all()
+    penalties = db.session.execute(
+        select(pt.c.decision_no, pt.c.decided_on, pt.c.penalty_type, pt.c.amount_fen, pt.c.procedure, pt.c.serious,
+               pt.c.fulfilled_on, pt.c.credit_record_id).order_by(pt.c.id)).all()
+    return records, penalties
+
+
+def test_a_year_of_credit_information_about_five_records_each(app):
+    from supervision.credit import records as credit_records
+    from supervision.credit.models import CreditRecord
+    from supervision.credit.policies import Policies
+
+    summary = _load(400, seed=11)
+    rows = db.session.execute(select(CreditRecord)).scalars().all()
+    assert summary.credit.records == len(rows) and 3.5 * 400 <= len(rows) <= 6.5 * 400
+    kinds = Counter(r.kind for r in rows)
+    assert {"licensing", "inspection", "penalty", "positive", "adverse", "dishonesty", "bad_practice_points"} <= set(kinds)
+    assert kinds["inspection"] > kinds["penalty"] > kinds["dishonesty"]
+    policies = Policies(db.session)
+    for r in rows:  # every demo record is one the credit service itself would accept
+        assert date(2025, 11, 24) <= r.arose_on < TODAY
+        problems, severity, _ = credit_records.check_fact(credit_records.Fact(
+            subject_id=r.subject_id, kind=r.kind, code=r.code, severity=r.severity, title=r.title,
+            arose_on=r.arose_on, source_type=r.source_type, source_ref=r.source_ref,
+            producing_unit_id=r.producing_unit_id, channel=r.channel, practice_points=r.practice_points), policies)
+        assert problems == {} and severity == r.severity, (r.kind, r.code, problems)
+
+
+def test_demo_penalties_are_lawful_and_mostly_light(app):
+    _load(600, seed=12)
+    records, penalties = _credit_rows()
+    by_id = {r.id: r for r in records}
+    assert penalties
+    for p in penalties:
+        record = by_id[p.credit_record_id]
+        assert (record.kind, record.code) == ("penalty", p.penalty_type)
+        if p.procedure == "simple":
+            assert p.penalty_type in ("warning", "fine") and not p.serious
+            assert p.amount_fen is None or p.amount_fen <= 300_000
+        assert (p.penalty_type == "fine") <= (p.amount_fen is not None)
+        assert p.fulfilled_on is None or p.decided_on <= p.fulfilled_on <= TODAY
+    serious = sum(p.serious for p in penalties)
+    assert serious < 0.2 * len(penalties)
+    assert sum(p.penalty_type == "licence_revocation" for p in penalties) <= serious
+
+
+def test_demo_credit_information_is_deterministic(fresh_app, databases, tmp_path):
+    _load(120, seed=7)
+    first = _credit_rows()
+    other = create_app(base_config(databases.new(), tmp_path))
+    with other.app_context():
+        try:
+            _load(120, seed=7)
+            assert _credit_rows() == first
+        finally:
+            db.session.remove()
+            db.engine.dispose()

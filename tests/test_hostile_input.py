@@ -10,7 +10,7 @@ import json
 import pytest
 from marshmallow import Schema, fields
 
-from field_api.schemas.types import BoundedInteger, FieldDateTime, Text
+from field_api.schemas.types import BoundedDate, BoundedInteger, FieldDateTime, Text
 from tests.test_api_errors import assert_error
 from tests.test_submissions import stored_state
 from tests.terminal import png, sha
@@ -214,7 +214,7 @@ def leaf_fields(schema: Schema, path=""):
 
 def test_every_request_field_is_a_bounded_type(app):
     """A new request field of a plain String, Integer or DateTime would let hostile values
-    through to the database: every one must be Text, BoundedInteger or FieldDateTime."""
+    through to the database: every one must be Text, BoundedInteger, FieldDateTime or BoundedDate."""
     unbounded = []
     schemas = list(request_schemas(app))
     assert len(schemas) >= 7
@@ -224,7 +224,7 @@ def test_every_request_field_is_a_bounded_type(app):
                 unbounded.append(f"{schema.__name__}.{path}")
             if isinstance(field, fields.Integer) and not isinstance(field, BoundedInteger):
                 unbounded.append(f"{schema.__name__}.{path}")
-            if isinstance(field, (fields.DateTime, fields.Date)) and not isinstance(field, FieldDateTime):
+            if isinstance(field, (fields.DateTime, fields.Date)) and not isinstance(field, (FieldDateTime, BoundedDate)):
                 unbounded.append(f"{schema.__name__}.{path}")
     assert unbounded == []
 

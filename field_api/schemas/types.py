@@ -83,3 +83,15 @@ class FieldDateTime(fields.AwareDateTime):
         if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
             raise self.make_error("out_of_range")
         return moment
+
+
+class BoundedDate(fields.Date):
+    """A calendar day in 2000–2100: year 1 and year 9999 are typos or attacks, never records."""
+
+    default_error_messages = {"out_of_range": f"日期应在 {EARLIEST_YEAR} 年至 {LATEST_YEAR} 年之间"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+            raise self.make_error("out_of_range")
+        return day

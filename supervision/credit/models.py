@@ -4,7 +4,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supervision.extensions import db
@@ -65,4 +78,66 @@ class CreditRecord(Snapshot, db.Model):
         CheckConstraint("severity IN ('none', 'minor', 'general', 'serious')", name="severity"),
         CheckConstraint("status IN ('effective', 'under_objection', 'corrected', 'revoked', 'repaired')",
                         name="status"),
+    )
+
+
+class CreditRecordStatusChange(Snapshot, db.Model):
+    """One change of a record's status (an objection opened, a correction, a revocation, a
+    repair). The record's own columns keep the fact as it was entered; its `status` is only the
+    latest of these rows, which are never updated or deleted."""
+
+    __tablename__ = "credit_record_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("credit_records.id"), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_ref: Mapped[str] = mapped_column(String(64))
+    changed_by: Mapped[Optional[str]] = mapped_column(String(64))  # the named supervisor, when one acted
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("to_status IN ('effective', 'under_objection', 'corrected', 'revoked', 'repaired')",
+                        name="to_status"),
+    )
+
+
+# Types of administrative penalty (行政处罚种类), the `code` of their credit records.
+PENALTY_TYPES = ("warning", "fine", "confiscation", "suspension", "licence_revocation", "other")
+PROCEDURES = ("simple", "general")
+
+
+class Penalty(Snapshot, db.Model):
+    """An administrative penalty decision (行政处罚决定). The decision number is unique per
+    issuing unit. Amounts are kept in fen (分) as integers, so no float or decimal rounding
+    differs between databases. The credit record it created is linked; its status (objection,
+    repair) lives there."""
+
+    __tablename__ = "penalties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_no: Mapped[str] = mapped_column(String(64))
+    issuing_unit_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"))
+    decided_on: Mapped[date] = mapped_column(Date)
+    penalty_type: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[Optional[int]] = mapped_column(BigInteger)
+    procedure: Mapped[str] = mapped_column(String(16))
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    case_summary: Mapped[str] = mapped_column(Text)
+    fulfilled_on: Mapped[Optional[date]] = mapped_column(Date)
+    penalty_case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("penalty_cases.id"), unique=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), index=True)
+    credit_record_id: Mapped[Optional[int]] = mapped_column(ForeignKey("credit_records.id"), unique=True)
+    decided_by: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("issuing_unit_id", "decision_no"),
+        CheckConstraint("penalty_type IN ('warning', 'fine', 'confiscation', 'suspension', 'licence_revocation', "
+                        "'other')", name="penalty_type"),
+        CheckConstraint("procedure IN ('simple', 'general')", name="procedure"),
+        CheckConstraint("amount_fen IS NULL OR amount_fen > 0", name="amount"),
+        CheckConstraint("fulfilled_on IS NULL OR fulfilled_on >= decided_on", name="fulfilled_on"),
     )

@@ -49,6 +49,7 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     )
     for category, count in sorted(summary.by_category.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {category:<24} {count:>10,}")
+    click.echo(f"credit records: {summary.credit.records:,} ({summary.credit.penalties:,} penalties)")
     click.echo(f"checklist versions published: {prepared.checklist_versions}; open tasks: {prepared.tasks}")
     _print_access(prepared)
     rate = summary.rows / seconds if seconds else 0.0

@@ -37,6 +37,8 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from supervision import audit
+from supervision.credit.models import CreditRecord, Penalty
+from supervision.demo import credit as demo_credit
 from supervision.modelbase import utcnow
 from supervision.registry import credit_code
 from supervision.registry.models import (
@@ -306,12 +308,14 @@ class DemoSummary:
     first_establishment_id: int | None = None
     last_establishment_id: int | None = None
     by_category: dict[str, int] = field(default_factory=dict)
+    credit: demo_credit.CreditDemoSummary = field(default_factory=demo_credit.CreditDemoSummary)
     seconds: float = 0.0
 
     @property
     def rows(self) -> int:
         return (self.establishments + self.credit_subjects + self.licences + self.plate_tokens
-                + self.jurisdictions + self.grids + self.inspectors + self.inspector_grids)
+                + self.jurisdictions + self.grids + self.inspectors + self.inspector_grids
+                + self.credit.records + self.credit.penalties)
 
     def as_audit(self) -> dict:
         return {
@@ -326,6 +330,8 @@ class DemoSummary:
             "inspector_grids": self.inspector_grids,
             "establishment_ids": [self.first_establishment_id, self.last_establishment_id],
             "by_category": dict(sorted(self.by_category.items())),
+            "credit_records": self.credit.records,
+            "penalties": self.credit.penalties,
         }
 
 
@@ -371,7 +377,11 @@ def load_demo(
         _insert_establishments(session, maker, ids, establishments, batch_size, summary, say, started)
         _add_inspectors(session, rng, pools, districts, ids, today, now, summary)
         say(f"inspectors: {summary.inspectors} added")
-        reset_sequences(session, (Jurisdiction, Grid, Inspector, CreditSubject, Establishment, Licence, PlateToken))
+        summary.credit = demo_credit.load_credit(
+            session, ids, seed=seed, first_id=summary.first_establishment_id, last_id=summary.last_establishment_id,
+            today=today, now=now, batch_size=batch_size, progress=say)
+        reset_sequences(session, (Jurisdiction, Grid, Inspector, CreditSubject, Establishment, Licence, PlateToken,
+                                  CreditRecord, Penalty))
 
     audit.record(session, actor, "demo.load", entity_type="demo",
                  entity_id=_id_range(summary), after=summary.as_audit())

@@ -33,7 +33,7 @@ from supervision.inspections.models import (
     RectificationOrder,
     Task,
 )
-from supervision.inspections.settlement import supersede_credit
+from supervision.credit import records as credit_records
 from supervision.inspections.validation import Context, already_corrected, validate
 from supervision.jsonutil import canonical_json, plain
 from supervision.modelbase import utcnow
@@ -242,7 +242,7 @@ def _supersede(session: Session, actor: audit.Actor, old: Inspection) -> None:
             before = task.audit_snapshot()
             task.status, task.closed_at = "cancelled", now
             audit.record(session, actor, "task.cancel", task, before=before)
-    supersede_credit(session, old.uuid, now)
+    credit_records.supersede_source(session, actor, "inspection", old.uuid, at=now)
 
 
 def _summary(inspection: Inspection, answers: list[dict] | None = None, manifest: list[dict] | None = None) -> dict:

@@ -21,11 +21,10 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from supervision import audit
-from supervision.credit.models import CreditRecord
+from supervision.credit import records as credit_records
 from supervision.database import is_postgresql
 from supervision.inspections.models import Attachment, Inspection, ManifestEntry
 from supervision.modelbase import utcnow
-from supervision.timeutil import with_offset
 
 SETTLEMENT_ACTOR = audit.Actor.system("inspection-settlement")
 
@@ -63,33 +62,6 @@ def _claim(session: Session, which) -> tuple[list[str], datetime]:
     return sorted(uuids), now
 
 
-def _record_credit(session: Session, inspection: Inspection) -> CreditRecord:
-    """The credit record a complete inspection becomes. (Kept in one function: credit records
-    are moving to their own area, `supervision.credit`, which will own this body.)"""
-    establishment = inspection.establishment
-    record = CreditRecord(
-        subject_id=establishment.subject_id, kind="inspection", source_type="inspection", source_ref=inspection.uuid,
-        producing_unit_id=establishment.jurisdiction_id, channel="handheld_terminal",
-        arose_on=with_offset(inspection.started_at, inspection.started_offset_min).date(),
-        details={
-            "checklist_version_id": inspection.checklist_version_id,
-            "findings": [{"item_code": f.item_code, "severity": f.severity} for f in inspection.findings],
-            "version": inspection.version, "lineage_uuid": inspection.lineage_uuid,
-        },
-        superseded_at=inspection.superseded_at,
-    )
-    session.add(record)
-    return record
-
-
-def supersede_credit(session: Session, uuid: str, at: datetime) -> None:
-    """A corrected inspection's credit record is superseded with it."""
-    session.execute(
-        update(CreditRecord).where(CreditRecord.source_type == "inspection", CreditRecord.source_ref == uuid,
-                                   CreditRecord.superseded_at.is_(None)).values(superseded_at=at)
-    )
-
-
 def _complete(session: Session, uuids: list[str], completed_at: datetime) -> list[str]:
     """What follows from the claim, for the inspections this settler won: credit and audit.
     The inspections are re-read into the session's identity map (populate_existing), so a caller
@@ -102,11 +74,11 @@ def _complete(session: Session, uuids: list[str], completed_at: datetime) -> lis
         .execution_options(populate_existing=True)
     ).unique().scalars().all()
     for inspection in inspections:
-        record = _record_credit(session, inspection)
         audit.record(session, SETTLEMENT_ACTOR, "inspection.complete", inspection,
                      before={"status": "awaiting_attachments"},
                      after={"status": "complete", "completed_at": completed_at})
-        audit.record(session, SETTLEMENT_ACTOR, "credit_record.create", record)
+        # The credit area owns credit records: it validates and audits the fact.
+        credit_records.record(session, SETTLEMENT_ACTOR, credit_records.inspection_fact(inspection.establishment, inspection))
     return uuids
 
 
