@@ -72,3 +72,20 @@ def test_a_decided_penalty_comes_with_its_decision(client, runner, field):
     [penalty] = [r for r in records if r["kind"] == "penalty"]
     assert penalty["penalty"]["decision_no"] == "玄卫罚〔2026〕1号" and penalty["penalty"]["amount_fen"] == 500000
     assert penalty["publicity"]["public"] is True
+
+
+def test_statement_count_does_not_grow_with_records(client, field, count_queries):
+    def penalties(n, start):
+        for i in range(n):
+            records.record(db.session, ACTOR, fact(field.establishment, kind="penalty", code="fine", severity="general",
+                                                   arose_on=date(2026, 3, 1 + i), source_type="penalty",
+                                                   source_ref=f"q{start + i}", channel="system"))
+        db.session.commit()
+
+    penalties(1, 0)
+    with count_queries() as few:
+        assert client.get(url(field.establishment), headers=field.headers).status_code == 200
+    penalties(20, 100)
+    with count_queries() as many:
+        assert len(client.get(url(field.establishment), headers=field.headers).get_json()["records"]) == 21
+    assert many() == few()
