@@ -46,7 +46,9 @@ def _settings() -> receiving.SubmissionSettings:
 
 def _settle_step(received: receiving.Received) -> reading.InspectionState:
     """Step two: settle if every file is there, and answer the inspection's state."""
-    inspection = received.inspection
+    # A replay found the stored inspection by its key alone: read what its state shows in one
+    # query rather than attribute by attribute.
+    inspection = reading.load(db.session, received.inspection.uuid) if received.replayed else received.inspection
     with unit_of_work(db.session, keep_loaded=True):
         missing = [] if inspection.status == "complete" else settlement.missing_attachments(db.session, inspection.uuid)
         if inspection.status == "awaiting_attachments" and not missing:

@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from supervision import audit
 from supervision.errors import DomainError
 from supervision.extensions import db
+from supervision.transaction import unit_of_work
 
 
 def cli_actor() -> audit.Actor:
@@ -31,13 +32,12 @@ def fail(message: str, code: int = 1):
 
 
 def run_service(operation):
-    """Run a service call and commit; a refusal is printed with its field messages, exit 1."""
+    """Run a service call as one unit of work (commit, or roll back); a refusal is printed with
+    its field messages, exit 1."""
     try:
-        result = operation()
-        db.session.commit()
-        return result
+        with unit_of_work(db.session):
+            return operation()
     except DomainError as error:
-        db.session.rollback()
         lines = [error.message] + [f"  {field}: {'; '.join(msgs)}" for field, msgs in error.fields.items()]
         fail("\n".join(lines))
 

@@ -153,3 +153,48 @@ def test_a_backend_terminated_while_waiting_to_settle_is_settled_by_the_next_tou
     touch("state_read", client, runner, field, body)
     assert settled_once(body["uuid"])
     assert verify_chain(db.session)[1] == []
+
+
+class BreakSettlement(BreakSettlementOnce):
+    """Fail every settlement statement while active."""
+
+    def __call__(self, conn, cursor, statement, *args):
+        if statement.lstrip().startswith("UPDATE inspections SET status"):
+            self.fired = True
+            raise ConnectionResetError("injected: connection lost before settlement")
+
+
+def test_sweepers_running_at_once_settle_each_stuck_inspection_exactly_once(fresh_app):
+    from supervision.inspections.jobs import settle_stale_inspections
+
+    field = make_field(fresh_app)
+    client = fresh_app.test_client()
+    bodies = [field.submission(notes=f"第{n}份") for n in range(6)]  # all six share the same two files
+    for body in bodies:
+        assert client.post(URL, json=body, headers=field.headers).status_code == 201
+    with BreakSettlement(db.engine):
+        answers = [upload(client, field, data).status_code for data in field.files_of(bodies[0]).values()]
+    assert answers[-1] == 500  # the file arrived; settling the six failed
+    uuids = [body["uuid"] for body in bodies]
+    assert all(stuck(client, field, u) for u in uuids)
+    db.session.close()
+
+    results, errors = [], []
+
+    def sweep():
+        try:
+            with fresh_app.app_context():
+                results.append(settle_stale_inspections(older_than_minutes=0, batch_size=2))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    settled = sorted(u for batch in results for u in batch)
+    assert settled == sorted(uuids)  # each by exactly one sweeper
+    assert all(settled_once(u) for u in uuids)
+    assert verify_chain(db.session)[1] == []

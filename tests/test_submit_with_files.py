@@ -102,3 +102,13 @@ def test_a_json_body_is_refused_with_the_type_expected(client, field):
 def test_the_multipart_request_is_documented(client):
     operation = client.get("/api/openapi.json").get_json()["paths"]["/api/v1/inspections/with-files"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+def test_more_files_than_one_request_may_carry_are_refused(client, field, monkeypatch):
+    import field_api.inspections
+
+    monkeypatch.setattr(field_api.inspections, "MAX_FILES_PER_REQUEST", 1)
+    body = field.submission()
+    response = post_with_files(client, field, body, field.files_of(body))
+    assert response.status_code == 422 and "最多携带 1 个附件" in response.get_json()["error"]["message"]
+    assert db.session.get(Inspection, body["uuid"]) is None

@@ -43,8 +43,9 @@ MULTIPART_REQUEST_BODY = {
         "The submission and its files in one request, as OpenRosa clients send them. Part "
         "`submission`: the InspectionSubmission JSON (Content-Type application/json). Every other "
         "part: one file of the manifest, its part name the file's SHA-256 (lower-case hex), its "
-        "Content-Type the image type. Files the server already holds may be left out; files still "
-        "missing afterwards can be sent one by one with PUT /api/v1/attachments/{sha256}."
+        "Content-Type the image type; at most 20 files per request. Files the server already holds "
+        "may be left out; files still missing afterwards (see `missing_attachments` in the answer) "
+        "can be sent one by one with PUT /api/v1/attachments/{sha256}."
     ),
     "content": {
         "multipart/form-data": {

@@ -1,7 +1,7 @@
 """Credit record status history, and administrative penalty decisions.
 
 Revision ID: a15c0d1e2f30
-Revises: a7c31e9d4b20
+Revises: c4e8f1a29d53
 Create Date: 2026-12-04 16:39:43.882278
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a15c0d1e2f30'
-down_revision = 'a7c31e9d4b20'
+down_revision = 'c4e8f1a29d53'
 branch_labels = None
 depends_on = None
 

@@ -31,8 +31,8 @@ class AuditEntry(db.Model):
     __table_args__ = (
         Index("ix_audit_entries_entity", "entity_type", "entity_id"),
         Index("ix_audit_entries_actor_ref", "actor_ref"),
-        # Delta sync reads "entries of these types after seq N": device reads are logged here
-        # too, so the synced types must not be found by walking past every other entry.
+        # Delta sync reads "entries of these types after seq N": the synced types must not be
+        # found by walking past every other entry.
         Index("ix_audit_entries_type_seq", "entity_type", "seq"),
     )
 

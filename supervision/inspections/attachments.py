@@ -7,6 +7,7 @@ decompression bombs before any pixel is decoded.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -104,18 +105,21 @@ def _store_new(session: Session, actor: audit.Actor, store: AttachmentStore, *, 
     # CONFLICT DO NOTHING, which needs no savepoint to recover from.
     values = dict(sha256=sha256, size=size, media_type=media_type, width=width, height=height,
                   device_id=actor.device_id, received_at=utcnow())
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = Attachment.__table__
-    created = session.execute(
-        dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
-        .returning(table.c.sha256)
-    ).first() is not None
+    created = session.execute(_insert_if_new(session.get_bind().dialect.name), values).first() is not None
     if not created:
         return session.get(Attachment, sha256, populate_existing=True), False
     attachment = Attachment(**values)
     make_transient_to_detached(attachment)  # the row exists: known to the session, not re-inserted
     session.add(attachment)
     return attachment, True
+
+
+@functools.cache
+def _insert_if_new(dialect: str):
+    """INSERT … ON CONFLICT (sha256) DO NOTHING RETURNING sha256, built once per dialect."""
+    table = Attachment.__table__
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=["sha256"]).returning(table.c.sha256)
 
 
 def _spool(store: AttachmentStore, body: BinaryIO, max_bytes: int) -> tuple[str, str, int]:

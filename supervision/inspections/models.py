@@ -122,6 +122,8 @@ class Inspection(Snapshot, db.Model):
         UniqueConstraint("lineage_uuid", "version"),
         CheckConstraint("status IN ('awaiting_attachments', 'complete')", name="status"),
         CheckConstraint("ended_at >= started_at", name="time_order"),
+        # The sweeper's look for inspections still awaiting their files since before a cutoff.
+        Index("ix_inspections_status_received", "status", "received_at"),
     )
 
     @property

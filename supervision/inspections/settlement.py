@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from supervision import audit
@@ -48,17 +48,27 @@ def _all_files_received():
     return ~exists().where(ManifestEntry.inspection_uuid == Inspection.uuid, _not_received())
 
 
-def _claim(session: Session, which) -> tuple[list[str], datetime]:
+def _claim_statement(which):
     """Mark complete every inspection matched by `which` that is still awaiting its files and
-    now has them all; return their uuids. One statement; its row locks serialise settlers."""
-    now = utcnow()
-    uuids = session.execute(
+    now has them all, returning their uuids. One statement; its row locks serialise settlers."""
+    return (
         update(Inspection)
         .where(which, Inspection.status == "awaiting_attachments", _all_files_received())
-        .values(status="complete", completed_at=now)
+        .values(status="complete", completed_at=bindparam("claimed_at"))
         .returning(Inspection.uuid)
         .execution_options(synchronize_session=False)
-    ).scalars().all()
+    )
+
+
+# The two claims every request may run, built once (parameters: claim_uuid or sha256, claimed_at).
+_CLAIM_ONE = _claim_statement(Inspection.uuid == bindparam("claim_uuid"))
+_CLAIM_WAITING_ON = _claim_statement(Inspection.uuid.in_(
+    select(ManifestEntry.inspection_uuid).where(ManifestEntry.sha256 == bindparam("sha256")).scalar_subquery()))
+
+
+def _claim(session: Session, statement, **params) -> tuple[list[str], datetime]:
+    now = utcnow()
+    uuids = session.execute(statement, {**params, "claimed_at": now}).scalars().all()
     return sorted(uuids), now
 
 
@@ -85,13 +95,12 @@ def _complete(session: Session, uuids: list[str], completed_at: datetime) -> lis
 def settle(session: Session, uuid: str) -> bool:
     """Complete the inspection if every file has arrived; idempotent. True if this call
     completed it. The caller commits."""
-    return bool(_complete(session, *_claim(session, Inspection.uuid == uuid)))
+    return bool(_complete(session, *_claim(session, _CLAIM_ONE, claim_uuid=uuid)))
 
 
 def settle_waiting_on(session: Session, sha256: str) -> list[str]:
     """After a file arrives (or arrives again): settle every inspection that was waiting for it."""
-    waiting = Inspection.uuid.in_(select(ManifestEntry.inspection_uuid).where(ManifestEntry.sha256 == sha256))
-    return _complete(session, *_claim(session, waiting))
+    return _complete(session, *_claim(session, _CLAIM_WAITING_ON, sha256=sha256))
 
 
 def settle_stale(session: Session, *, received_before: datetime, limit: int) -> list[str]:
@@ -110,4 +119,4 @@ def settle_stale(session: Session, *, received_before: datetime, limit: int) -> 
     uuids = session.execute(candidates).scalars().all()
     if not uuids:
         return []
-    return _complete(session, *_claim(session, Inspection.uuid.in_(uuids)))
+    return _complete(session, *_claim(session, _claim_statement(Inspection.uuid.in_(uuids))))
