@@ -86,6 +86,27 @@ def audit_verify():
     click.echo(f"audit chain intact: {count} entries")
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop (cron, tests).")
+@click.option("--queue", "queue_names", multiple=True, help="Queues to listen on (default: the app's queue).")
+@with_appcontext
+def worker_command(burst: bool, queue_names: tuple[str, ...]):
+    """Run queued long jobs (RQ over Redis at REDIS_URL).
+
+    A SimpleWorker runs each job in this process, inside this app context: no fork, so the
+    database pool is never shared between processes. Run several workers for parallelism."""
+    from rq import Queue, SimpleWorker
+
+    from supervision import jobs
+
+    connection = jobs.redis_connection()
+    if connection is None:
+        fail(f"Redis 无法连接（REDIS_URL={current_app.config.get('REDIS_URL') or '未设置'}），队列任务将在提交时直接执行")
+    names = queue_names or (current_app.config.get("JOB_QUEUE", jobs.DEFAULT_QUEUE),)
+    click.echo(f"worker listening on {', '.join(names)} at {current_app.config['REDIS_URL']}")
+    SimpleWorker([Queue(name, connection=connection) for name in names], connection=connection).work(burst=burst)
+
+
 def register(app: Flask) -> None:
     from supervision.checklists.commands import checklists_group
     from supervision.demo.commands import demo_command
@@ -100,7 +121,8 @@ def register(app: Flask) -> None:
     )
 
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
-                    export_group, demo_command, devices_group, checklists_group, tasks_group, inspections_group):
+                    export_group, demo_command, devices_group, checklists_group, tasks_group, inspections_group,
+                    worker_command):
         app.cli.add_command(command)
     # Flask-Migrate's `db` group (db init, db migrate, db downgrade ...) would let an operator
     # create a second migrations folder or autogenerate against a live database: the schema

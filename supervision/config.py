@@ -54,6 +54,8 @@ def from_environment(instance_path: Path) -> dict:
         "SYNC_PAGE_SIZE": _int("SYNC_PAGE_SIZE", 500),
         # An instance's own policy files (grading, publicity, catalogues…), searched after the
         # packaged defaults; see supervision/policy.
+        # The job queue (RQ). Empty: long jobs run inline; see supervision/jobs.py.
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "POLICY_DIR": os.environ.get("POLICY_DIR") or str(instance_path / "policies"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_AS_ASCII": False,

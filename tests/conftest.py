@@ -93,6 +93,8 @@ def base_config(url: str, workdir: Path) -> dict:
         "SECRET_KEY": "test-only-secret",
         "ATTACHMENT_DIR": str(workdir / f"attachments_{uuid.uuid4().hex[:8]}"),
         "PUBLIC_BASE_URL": "https://hs.example.cn",
+        # Jobs run inline unless a test asks for the queue (tests/test_jobs.py).
+        "REDIS_URL": "",
     }
 
 
