@@ -82,7 +82,9 @@ def register(app: Flask) -> None:
         jurisdictions_group,
     )
 
-    for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
+    from supervision.credit.grading.commands import COMMANDS as GRADING_COMMANDS
+
+    for command in (*GRADING_COMMANDS, init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group):
         app.cli.add_command(command)
 
