@@ -47,12 +47,12 @@ def _limit_body_size():
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, devices, health, inspections, sync
+    from field_api import attachments, devices, grading, health, inspections, sync
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
-    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp):
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, grading.blp):
         api.register_blueprint(blueprint)
     return api

@@ -240,6 +240,9 @@ def publish(session: Session, actor: audit.Actor, run_id: int, *, by: str) -> Gr
             old.status, old.superseded_at = "superseded", utcnow()
             audit.record(session, actor, "grade_supersede", old, before=old_before)
     audit.record(session, actor, "grade_publish", run, before=before)
+    # A second entry of its own type tells terminals that grades changed in bulk (sync.BULK_TYPES).
+    audit.record(session, actor, "publish", entity_type="grade_publications", entity_id=run.id,
+                 after={"run_id": run.id, "year": run.year, "jurisdiction_id": run.jurisdiction_id, "digest": run.digest})
     return run
 
 
