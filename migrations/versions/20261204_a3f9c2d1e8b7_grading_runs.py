@@ -74,11 +74,6 @@ def upgrade():
         sa.Column('hard_rule', sa.String(length=64), nullable=True),
         sa.Column('policy_id', sa.Integer(), nullable=False),
         sa.CheckConstraint("grade IN ('A', 'B', 'C', 'D', 'E')", name='grade'),
-        sa.ForeignKeyConstraint(['run_id'], ['grading_runs.id'], ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['subject_id'], ['credit_subjects.id']),
-        sa.ForeignKeyConstraint(['establishment_id'], ['establishments.id']),
-        sa.ForeignKeyConstraint(['jurisdiction_id'], ['jurisdictions.id']),
-        sa.ForeignKeyConstraint(['policy_id'], ['grading_run_policies.id']),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('run_id', 'subject_id'),
     )
@@ -87,20 +82,14 @@ def upgrade():
 
     op.create_table(
         'grade_contributions',
-        sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('grade_id', sa.Integer(), nullable=False),
         sa.Column('record_id', sa.Integer(), nullable=False),
         sa.Column('points', sa.Integer(), nullable=False),
         sa.Column('rule_key', sa.String(length=100), nullable=False),
         sa.Column('policy_id', sa.Integer(), nullable=False),
         sa.Column('record_hash', sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(['grade_id'], ['grades.id'], ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['record_id'], ['credit_records.id']),
-        sa.ForeignKeyConstraint(['policy_id'], ['grading_run_policies.id']),
-        sa.PrimaryKeyConstraint('id'),
+        sa.PrimaryKeyConstraint('grade_id', 'record_id'),
     )
-    with op.batch_alter_table('grade_contributions', schema=None) as batch_op:
-        batch_op.create_index('ix_grade_contributions_grade_id', ['grade_id'], unique=False)
 
     _create_triggers()
 

@@ -157,7 +157,7 @@ def prepare(session: Session) -> None:
     session.execute(text("CREATE TEMPORARY TABLE gr_records (subject_id INTEGER NOT NULL, record_id INTEGER NOT NULL, "
                          "kind VARCHAR(32), code VARCHAR(64), severity VARCHAR(16), points INTEGER NOT NULL, "
                          "rule_key VARCHAR(100) NOT NULL, policy_ref INTEGER NOT NULL, record_hash VARCHAR(64) NOT NULL)"))
-    session.execute(text("CREATE TEMPORARY TABLE gr_grades (subject_id INTEGER PRIMARY KEY, establishment_id INTEGER, "
+    session.execute(text("CREATE TEMPORARY TABLE gr_grades (subject_id INTEGER PRIMARY KEY, grade_id INTEGER, establishment_id INTEGER, "
                          "jurisdiction_id INTEGER, category_code VARCHAR(32), grp INTEGER NOT NULL, score INTEGER NOT NULL, "
                          "grade VARCHAR(1) NOT NULL, hard_rule VARCHAR(64), policy_ref INTEGER NOT NULL)"))
 
@@ -207,7 +207,8 @@ def subjects_from_run(session: Session, plan: Plan, run_id: int) -> None:
         "FROM grades g WHERE g.run_id = :run"), {"run": run_id})
 
 
-def score(session: Session, plan: Plan, progress: Callable[[str], None] = lambda step: None) -> None:
+def score(session: Session, plan: Plan, progress: Callable[[str], None] = lambda step: None, *,
+          allocate_ids: bool = True) -> None:
     pg = is_postgresql(session.get_bind())
     points = _by_group(plan, lambda g: _by_date(g.segments, lambda d: _doc_cases(plan, d)[0]))
     keys = _by_group(plan, lambda g: _by_date(g.segments, lambda d: _doc_cases(plan, d)[1]))
@@ -235,9 +236,18 @@ def score(session: Session, plan: Plan, progress: Callable[[str], None] = lambda
         whens = " ".join(f"WHEN x.score >= {_lit(g.policy.thresholds[letter])} THEN '{letter}'" for letter in GRADES[:-1])
         return f"CASE {whens} ELSE 'E' END"
 
+    # Grade ids are taken now (PostgreSQL: from the table's sequence; SQLite: above the largest,
+    # writes being serialised there), so storing needs no join back to `grades`.
+    if not allocate_ids:
+        grade_id = "NULL"
+    elif pg:
+        grade_id = "nextval(pg_get_serial_sequence('grades', 'id'))"
+    else:
+        grade_id = f"{int(session.execute(text('SELECT COALESCE(MAX(id), 0) FROM grades')).scalar_one())} + x.subject_id"
     session.execute(text(
-        "INSERT INTO gr_grades (subject_id, establishment_id, jurisdiction_id, category_code, grp, score, grade, hard_rule, policy_ref) "
-        f"SELECT x.subject_id, x.establishment_id, x.jurisdiction_id, x.category_code, x.grp, x.score, "
+        "INSERT INTO gr_grades (subject_id, grade_id, establishment_id, jurisdiction_id, category_code, grp, score, grade, "
+        "hard_rule, policy_ref) "
+        f"SELECT x.subject_id, {grade_id}, x.establishment_id, x.jurisdiction_id, x.category_code, x.grp, x.score, "
         f"{_by_group(plan, grade, 'x.grp')}, NULL, {_by_group(plan, lambda g: _lit(plan.policy_ids[doc_key(g.document)]), 'x.grp')} "
         f"FROM (SELECT s.subject_id, s.establishment_id, s.jurisdiction_id, s.category_code, s.grp, {_by_group(plan, clamp)} AS score "
         "FROM gr_subjects s LEFT JOIN (SELECT subject_id, SUM(points) AS points FROM gr_records GROUP BY subject_id) a "

@@ -24,6 +24,7 @@ from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.engine import Group, Plan, doc_key
 from supervision.credit.grading.models import Grade, GradeContribution, GradingRun, GradingRunPolicy
 from supervision.credit.grading.policy import GRADES
+from supervision.database import is_postgresql
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.policy import PolicyDocument, PolicySet, jurisdiction_chain
@@ -98,7 +99,8 @@ def build_groups(policies: PolicySet, year: int, scope: Jurisdiction | None,
         groups[key].jurisdiction_ids.append(j.id)
     result = list(groups.values())
     document, segments = resolve(jurisdiction_chain(scope) if scope else [])
-    result.append(Group(len(result), [], document, segments, practitioners=True))
+    if "practitioner" in document.value.graded_subjects:
+        result.append(Group(len(result), [], document, segments, practitioners=True))
     return result
 
 
@@ -116,6 +118,20 @@ def _counts(session: Session) -> dict[str, int]:
     return {g: int(rows.get(g, 0)) for g in GRADES}
 
 
+def _store(session: Session, run_id: int) -> None:
+    """Copy the computed grades and contributions into the run. Grade ids were taken with the
+    grades (engine.score), so contributions are written from the two temporary tables without
+    joining `grades`."""
+    session.execute(text(
+        "INSERT INTO grades (id, run_id, subject_id, establishment_id, jurisdiction_id, category_code, score, grade, "
+        "hard_rule, policy_id) SELECT grade_id, :run, subject_id, establishment_id, jurisdiction_id, category_code, score, "
+        "grade, hard_rule, policy_ref FROM gr_grades"), {"run": run_id})
+    session.execute(text(
+        "INSERT INTO grade_contributions (grade_id, record_id, points, rule_key, policy_id, record_hash) "
+        "SELECT g.grade_id, t.record_id, t.points, t.rule_key, t.policy_ref, t.record_hash "
+        "FROM gr_records t JOIN gr_grades g ON g.subject_id = t.subject_id"))
+
+
 def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdiction | None, by: str,
              policy_roots: Iterable[Path | str | None], progress: Progress, now: datetime | None,
              list_members=None, supersedes: GradingRun | None = None, reason: str | None = None) -> RunResult:
@@ -123,7 +139,7 @@ def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdic
     all_j = _all_jurisdictions(session)
     in_scope = _descendants(all_j, scope)
     groups = build_groups(policies, year, scope, in_scope)
-    calendar = groups[-1].policy.calendar
+    calendar = grading_policy.resolve(policies, jurisdiction_chain(scope) if scope else [], date(year, 12, 31)).value.calendar
     as_of = min(calendar.cutoff_instant(year), now or utcnow())
 
     run = GradingRun(year=year, jurisdiction_id=scope.id if scope else None, status="draft", data_as_of=as_of,
@@ -148,14 +164,7 @@ def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdic
     engine.subjects_from_scope(session, plan, scope_ids, producing)
     progress("subjects")
     engine.score(session, plan, progress)
-    session.execute(text(
-        "INSERT INTO grades (run_id, subject_id, establishment_id, jurisdiction_id, category_code, score, grade, "
-        "hard_rule, policy_id) SELECT :run, subject_id, establishment_id, jurisdiction_id, category_code, score, grade, "
-        "hard_rule, policy_ref FROM gr_grades"), {"run": run.id})
-    session.execute(text(
-        "INSERT INTO grade_contributions (grade_id, record_id, points, rule_key, policy_id, record_hash) "
-        "SELECT g.id, t.record_id, t.points, t.rule_key, t.policy_ref, t.record_hash "
-        "FROM gr_records t JOIN grades g ON g.run_id = :run AND g.subject_id = t.subject_id"), {"run": run.id})
+    _store(session, run.id)
     run.counts = _counts(session)
     engine.drop(session)
     progress("stored")

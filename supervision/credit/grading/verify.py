@@ -84,7 +84,7 @@ def verify_run(session: Session, run_id: int, *, list_members=None) -> VerifyRep
 
     engine.prepare(session)
     engine.subjects_from_run(session, plan, run.id)
-    engine.score(session, plan)
+    engine.score(session, plan, allocate_ids=False)
     report.checked = session.execute(text("SELECT COUNT(*) FROM gr_grades")).scalar_one()
 
     found: dict[int, Difference] = {}
