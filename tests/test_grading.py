@@ -233,3 +233,13 @@ def test_current_grade_is_the_latest_published(est):
     approve(db.session, ACTOR, r.id, by="张三")
     publish(db.session, ACTOR, r.id, by="李四")
     assert current_grade(db.session, est.subject_id).grade == "B"
+
+
+def test_malformed_policy_leaves_an_existing_draft_alone(est, tmp_path):
+    from supervision.policy import PolicyInvalid
+
+    first = run()
+    policy_file(tmp_path, "default", "2024-01-01", DEFAULT.replace("A = 95", "A = 'x'"))
+    with pytest.raises(PolicyInvalid):
+        run(roots=[tmp_path])
+    assert db.session.execute(select(GradingRun.id)).scalars().all() == [first.id]

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from supervision import audit
@@ -24,7 +24,6 @@ from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.engine import Group, Plan, doc_key
 from supervision.credit.grading.models import Grade, GradeContribution, GradingRun, GradingRunPolicy
 from supervision.credit.grading.policy import GRADES
-from supervision.database import is_postgresql
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.policy import PolicyDocument, PolicySet, jurisdiction_chain
@@ -134,8 +133,10 @@ def _store(session: Session, run_id: int) -> None:
 
 def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdiction | None, by: str,
              policy_roots: Iterable[Path | str | None], progress: Progress, now: datetime | None,
-             list_members=None, supersedes: GradingRun | None = None, reason: str | None = None) -> RunResult:
-    policies = grading_policy.load(policy_roots)  # a bad file is refused before anything is written
+             list_members=None, supersedes: GradingRun | None = None, reason: str | None = None,
+             policies: PolicySet | None = None) -> RunResult:
+    if policies is None:
+        policies = grading_policy.load(policy_roots)  # a bad file is refused before anything is written
     all_j = _all_jurisdictions(session)
     in_scope = _descendants(all_j, scope)
     groups = build_groups(policies, year, scope, in_scope)
@@ -181,6 +182,7 @@ def run_grading(session: Session, actor: audit.Actor, *, year: int, jurisdiction
     if not 2000 <= year < today.year + 1:
         raise ValidationFailed(f"评价年度 {year} 无效：只能评价已开始的年度", fields={"year": ["年度无效"]})
     scope = _jurisdiction(session, jurisdiction)
+    policies = grading_policy.load(policy_roots)  # a bad file is refused before anything changes
     in_scope = GradingRun.jurisdiction_id == scope.id if scope else GradingRun.jurisdiction_id.is_(None)
     existing = list(session.execute(select(GradingRun).where(
         GradingRun.year == year, in_scope, GradingRun.status.in_(("draft", "approved", "published")))).scalars())
@@ -195,7 +197,7 @@ def run_grading(session: Session, actor: audit.Actor, *, year: int, jurisdiction
                      before={"id": draft.id, "year": draft.year, "counts": draft.counts, "replaced_by": "new draft"})
         _delete_run(session, draft)
     result = _compute(session, actor, year=year, scope=scope, by=by or actor.ref, policy_roots=policy_roots,
-                      progress=progress, now=now, list_members=list_members)
+                      progress=progress, now=now, list_members=list_members, policies=policies)
     result.replaced_run_id = replaced
     return result
 
@@ -263,6 +265,7 @@ def reopen(session: Session, actor: audit.Actor, run_id: int, *, reason: str, by
     by = _require_by(by)
     if not reason or not reason.strip():
         raise ValidationFailed("须写明重新开启的理由（--reason）", fields={"reason": ["必填"]})
+    policies = grading_policy.load(policy_roots)
     run = get_run(session, run_id)
     if run.status not in ("approved", "published"):
         raise Conflict(f"只能重新开启已审核或已发布的批次；批次 {run.id} {_STATUS_NAMES[run.status]}",
@@ -277,7 +280,7 @@ def reopen(session: Session, actor: audit.Actor, run_id: int, *, reason: str, by
         audit.record(session, actor, "grade_supersede", run, before=before)
     scope = session.get(Jurisdiction, run.jurisdiction_id) if run.jurisdiction_id else None
     return _compute(session, actor, year=run.year, scope=scope, by=by, policy_roots=policy_roots, progress=progress,
-                    now=now, list_members=list_members, supersedes=run, reason=reason.strip())
+                    now=now, list_members=list_members, supersedes=run, reason=reason.strip(), policies=policies)
 
 
 def digest(session: Session, run: GradingRun) -> str:
