@@ -227,3 +227,29 @@ def test_measures_match_grade_and_records(runner, est):
     published(runner)
     output = ok(runner, "credit", "measures", est.credit_code, "--on", "2026-02-01")
     assert "提示约谈" in output and "双随机抽查比例 100%" in output and "降低双随机" not in output
+
+
+def test_a_malformed_measures_catalogue_names_file_and_key(runner, est, app, tmp_path):
+    path = tmp_path / "credit_measures" / "default" / "2024-01-01.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('[[measures]]\nkey = "x"\ntype = "bonus"\ntitle = "某措施"\ngrades = ["A"]\n', encoding="utf-8")
+    original, app.config["POLICY_DIR"] = app.config["POLICY_DIR"], str(tmp_path)
+    try:
+        result = runner.invoke(args=["credit", "measures", est.credit_code])
+    finally:
+        app.config["POLICY_DIR"] = original
+    assert result.exit_code == 1 and str(path) in result.output and "measures[0].type" in result.output
+
+
+def test_the_queue_job_commits_a_draft_run(fresh_app, monkeypatch, tmp_path):
+    from supervision.credit.grading import grading_job
+
+    factories.jurisdiction()
+    factories.establishment()
+    db.session.commit()
+    monkeypatch.setenv("DATABASE_URL", fresh_app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    result = grading_job(2025)
+    assert result["counts"]["B"] == 1
+    db.session.remove()
+    assert db.session.get(GradingRun, result["run_id"]).status == "draft"

@@ -44,6 +44,17 @@ def _no_progress(step: str) -> None:
     pass
 
 
+_LOCK_CLASS = 15  # pg_advisory_xact_lock(class, year): the grading runs of one year, one at a time
+
+
+def _serialise(session: Session, year: int) -> None:
+    """Two runs of the same year (cron and a supervisor, say) must not both replace the same
+    draft. PostgreSQL: a transaction-scoped advisory lock; SQLite already serialises writers
+    (every transaction begins IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:c, :y)"), {"c": _LOCK_CLASS, "y": year})
+
+
 def get_run(session: Session, run_id: int) -> GradingRun:
     run = session.get(GradingRun, run_id)
     if run is None:
@@ -183,6 +194,7 @@ def run_grading(session: Session, actor: audit.Actor, *, year: int, jurisdiction
         raise ValidationFailed(f"评价年度 {year} 无效：只能评价已开始的年度", fields={"year": ["年度无效"]})
     scope = _jurisdiction(session, jurisdiction)
     policies = grading_policy.load(policy_roots)  # a bad file is refused before anything changes
+    _serialise(session, year)
     in_scope = GradingRun.jurisdiction_id == scope.id if scope else GradingRun.jurisdiction_id.is_(None)
     existing = list(session.execute(select(GradingRun).where(
         GradingRun.year == year, in_scope, GradingRun.status.in_(("draft", "approved", "published")))).scalars())
@@ -267,6 +279,8 @@ def reopen(session: Session, actor: audit.Actor, run_id: int, *, reason: str, by
         raise ValidationFailed("须写明重新开启的理由（--reason）", fields={"reason": ["必填"]})
     policies = grading_policy.load(policy_roots)
     run = get_run(session, run_id)
+    _serialise(session, run.year)
+    session.refresh(run)
     if run.status not in ("approved", "published"):
         raise Conflict(f"只能重新开启已审核或已发布的批次；批次 {run.id} {_STATUS_NAMES[run.status]}",
                        fields={"run_id": ["状态不允许"]})
@@ -355,3 +369,6 @@ def grading_job(year: int, jurisdiction: str | None = None, by: str = "system:cr
         except Exception:
             db.session.rollback()
             raise
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # a worker process must not keep the job's connections
