@@ -11,7 +11,9 @@ loop), and for each size:
   hard rules, 1 grade row per establishment and 1 contribution row per counted record) plus its
   commit,
 
-then prints both, their ratio, the grades per second, and the peak RSS of this process. On
+then prints both, their ratio, the grades per second, and the peak RSS of this process; then
+(unless --no-check) times approve + publish (the digest over every grade and contribution) and
+`verify_run` (a full recomputation), and fails if verify does not pass. On
 PostgreSQL the work is server-side: the temporary bytes the server spilled during the run
 (pg_stat_database.temp_bytes) are printed as well.
 
@@ -114,7 +116,7 @@ def setup_jurisdictions(conn) -> tuple[list[int], int]:
     return ids, 2
 
 
-def bench_database(label: str, url: str, sizes: list[int], per: int, workdir: Path) -> list[dict]:
+def bench_database(label: str, url: str, sizes: list[int], per: int, workdir: Path, check: bool) -> list[dict]:
     from flask_migrate import upgrade
 
     from supervision import audit
@@ -147,7 +149,8 @@ def bench_database(label: str, url: str, sizes: list[int], per: int, workdir: Pa
                     conn.execute(text("ANALYZE"))
             done = n
             generated = time.perf_counter() - started
-            with db.engine.begin() as conn:  # the previous size's draft, outside the timing
+            with db.engine.begin() as conn:  # the previous size's run, outside the timing
+                _unfreeze(conn, pg)
                 for table in ("grade_contributions", "grades", "grading_run_policies", "grading_runs"):
                     conn.execute(text(f"DELETE FROM {table}"))
 
@@ -166,20 +169,49 @@ def bench_database(label: str, url: str, sizes: list[int], per: int, workdir: Pa
             grading = time.perf_counter() - started
             temp = (_temp_bytes(db) - temp_before) if pg else 0
             contributions = db.session.execute(text("SELECT COUNT(*) FROM grade_contributions")).scalar_one()
+            publish_s = verify_s = float("nan")
+            if check:
+                from supervision.credit.grading import approve, publish
+                from supervision.credit.grading.verify import verify_run
+
+                started = time.perf_counter()
+                approve(db.session, audit.Actor.system("bench"), result.run.id, by="bench")
+                publish(db.session, audit.Actor.system("bench"), result.run.id, by="bench")
+                db.session.commit()
+                publish_s = time.perf_counter() - started
+                started = time.perf_counter()
+                report = verify_run(db.session, result.run.id)
+                db.session.rollback()
+                verify_s = time.perf_counter() - started
+                if not report.ok:
+                    sys.exit(f"verify failed: {report.problems} {report.differences[:5]}")
             db.session.remove()
             row = {"database": label, "establishments": n, "records": scanned[0], "generate_s": generated,
                    "scan_s": scan, "grading_s": grading, "ratio": grading / scan if scan else float("nan"),
                    "graded": sum(result.counts.values()), "contributions": contributions, "counts": result.counts,
-                   "peak_rss_mb": peak_rss_mb(), "server_temp_mb": temp / 2 ** 20}
+                   "peak_rss_mb": peak_rss_mb(), "server_temp_mb": temp / 2 ** 20, "publish_s": publish_s,
+                   "verify_s": verify_s}
             results.append(row)
             print(f"{label:10s} n={n:>9,} records={row['records']:>10,} generate={generated:7.1f}s "
                   f"scan={scan:6.2f}s grading={grading:7.1f}s ratio={row['ratio']:6.1f} "
                   f"grades/s={row['graded'] / grading:>9,.0f} contributions={contributions:,} "
-                  f"peak_rss={row['peak_rss_mb']:.0f}MB" + (f" server_temp={row['server_temp_mb']:.0f}MB" if pg else ""),
-                  flush=True)
+                  f"peak_rss={row['peak_rss_mb']:.0f}MB" + (f" server_temp={row['server_temp_mb']:.0f}MB" if pg else "")
+                  + (f" approve+publish={publish_s:.1f}s verify={verify_s:.1f}s" if check else ""), flush=True)
             print(f"{'':10s} counts {result.counts}", flush=True)
         db.engine.dispose()
     return results
+
+
+def _unfreeze(conn, pg: bool) -> None:
+    """The immutability triggers refuse to delete a published run; the bench drops them for its
+    scratch database only."""
+    if pg:
+        for table in ("grading_runs", "grades", "grade_contributions"):
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_frozen ON {table}"))
+    else:
+        for name in ("grading_runs_frozen_update", "grading_runs_frozen_delete", "grades_frozen_update",
+                     "grades_frozen_delete", "grade_contributions_frozen_update", "grade_contributions_frozen_delete"):
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
 
 
 def _temp_bytes(db) -> int:
@@ -194,6 +226,7 @@ def main() -> None:
     parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL)
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--no-check", action="store_true", help="skip timing publish (digest) and verify")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     results = []
@@ -206,19 +239,21 @@ def main() -> None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
                 url = make_url(args.admin_url).set(database=name).render_as_string(hide_password=False)
-                results += bench_database("postgresql", url, sizes, args.records_per, workdir)
+                results += bench_database("postgresql", url, sizes, args.records_per, workdir, not args.no_check)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         if not args.skip_sqlite:
-            results += bench_database("sqlite", f"sqlite:///{workdir / 'bench.db'}", sizes, args.records_per, workdir)
+            results += bench_database("sqlite", f"sqlite:///{workdir / 'bench.db'}", sizes, args.records_per, workdir,
+                                      not args.no_check)
     print()
-    print("| database | establishments | records | bare scan | grading run | ratio | peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+    print("| database | establishments | records | bare scan | grading run | ratio | peak RSS | approve+publish | verify |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['database']} | {r['establishments']:,} | {r['records']:,} | {r['scan_s']:.2f} s | "
-              f"{r['grading_s']:.1f} s | {r['ratio']:.1f} | {r['peak_rss_mb']:.0f} MB |")
+              f"{r['grading_s']:.1f} s | {r['ratio']:.1f} | {r['peak_rss_mb']:.0f} MB | {r['publish_s']:.1f} s | "
+              f"{r['verify_s']:.1f} s |")
     by_db = {}
     for r in results:
         by_db.setdefault(r["database"], []).append(r)
