@@ -56,6 +56,28 @@ def test_points_by_severity_code_and_practice_point(est):
                      "points.bad_practice_points.per_point": -4}
 
 
+def test_sql_engine_and_the_python_reading_of_the_policy_agree(est):
+    from supervision.credit.grading import policy as grading_policy
+    from supervision.credit.models import CreditRecord
+
+    cases = [("inspection", None, s) for s in ("none", "minor", "general", "serious")] + [
+        ("penalty", c, s) for c in ("warning", "fine", "licence_revocation") for s in ("minor", "general", "serious")] + [
+        ("positive", c, "none") for c in ("commendation", "honour", "voluntary_disclosure", "commitment_kept", "other")] + [
+        ("dishonesty", "x", "serious"), ("adverse", "rectification_overdue", "general"), ("coercive_measure", None, "minor")]
+    for kind, code, severity in cases:
+        credit.record(est.subject_id, kind, code=code, severity=severity)
+    credit.record(est.subject_id, "bad_practice_points", practice_points=3)
+    g = grade_of(run(), est)
+    policy = grading_policy.load().resolve([], date(2025, 6, 1)).value
+    rows = db.session.execute(select(GradeContribution, CreditRecord)
+                              .join(CreditRecord, CreditRecord.id == GradeContribution.record_id)
+                              .where(GradeContribution.grade_id == g.id)).all()
+    assert len(rows) == len(cases) + 1
+    for contribution, record in rows:
+        expected = policy.points_for(record.kind, record.code, record.severity, record.practice_points)
+        assert (contribution.points, contribution.rule_key) == expected
+
+
 def test_record_on_last_day_of_year_counts_and_next_day_does_not(est):
     credit.record(est.subject_id, "penalty", severity="general", arose_on=date(2025, 12, 31),
                   entered_at=datetime(2026, 1, 2))

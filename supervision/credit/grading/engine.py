@@ -176,7 +176,7 @@ def _group_of_jurisdiction(plan: Plan, column: str) -> str:
     return f"CASE {whens} END"
 
 
-def subjects_from_scope(session: Session, plan: Plan, scope_ids: list[int] | None, producing_scope: str) -> None:
+def subjects_from_scope(session: Session, plan: Plan, producing_scope: str) -> None:
     """Active establishments of the scope (where their group's policy grades establishments);
     practitioners with a record produced in the scope (where the policy grades them)."""
     est_groups = [g for g in plan.groups if not g.practitioners and "establishment" in g.policy.graded_subjects]

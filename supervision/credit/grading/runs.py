@@ -173,7 +173,7 @@ def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdic
     engine.prepare(session)
     scope_ids = [j.id for j in in_scope]
     producing = "1 = 1" if scope is None else f"r.producing_unit_id IN ({', '.join(str(int(i)) for i in scope_ids)})"
-    engine.subjects_from_scope(session, plan, scope_ids, producing)
+    engine.subjects_from_scope(session, plan, producing)
     progress("subjects")
     engine.score(session, plan, progress)
     _store(session, run.id)
