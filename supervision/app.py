@@ -155,6 +155,7 @@ def _import_models() -> None:
     import supervision.audit.models  # noqa: F401
     import supervision.checklists.models  # noqa: F401
     import supervision.credit.models  # noqa: F401
+    import supervision.credit.grading.models  # noqa: F401
     import supervision.devices.models  # noqa: F401
     import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401

@@ -120,9 +120,11 @@ def register(app: Flask) -> None:
         jurisdictions_group,
     )
 
+    from supervision.credit.grading.commands import grade_group
+
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group, inspections_group,
-                    worker_command):
+                    worker_command, grade_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` group (db init, db migrate, db downgrade ...) would let an operator
     # create a second migrations folder or autogenerate against a live database: the schema

@@ -45,6 +45,13 @@ class TaskSchema(Schema):
     created_at = fields.Function(lambda t: in_china(t.created_at))
 
 
+class SyncGradeSchema(Schema):
+    establishment_id = fields.Integer()
+    grade = fields.String(metadata={"description": "A–E, the latest published"})
+    score = fields.Integer()
+    year = fields.Integer()
+
+
 class BootstrapQuerySchema(Schema):
     after_id = Position(load_default=0,
                               metadata={"description": "last establishment id of the previous page"})
@@ -60,6 +67,8 @@ class BootstrapSchema(Schema):
     checklist_versions = fields.List(fields.Nested(ChecklistVersionSchema), metadata={"description": "first page only"})
     inspectors = fields.List(fields.Nested(DirectoryInspectorSchema), metadata={"description": "first page only"})
     categories = fields.List(fields.Nested(CategorySchema), metadata={"description": "first page only"})
+    grades = fields.List(fields.Nested(SyncGradeSchema), metadata={"description": "current credit grade of the "
+                                                                                  "page's graded establishments"})
 
 
 class ChangesQuerySchema(Schema):
@@ -78,3 +87,5 @@ class ChangesSchema(Schema):
     inspectors = fields.List(fields.Nested(DirectoryInspectorSchema))
     resync_required = fields.Boolean(metadata={"description": "bulk load or the device's own grids changed: "
                                                               "bootstrap again from scratch"})
+    grades = fields.List(fields.Nested(SyncGradeSchema), metadata={"description": "current credit grade of the "
+                                                                                  "changed establishments"})

@@ -278,5 +278,8 @@ def overdue_command(on):
 
 
 def register_commands(app: Flask) -> None:
+    from supervision.credit.measures import measures_command
+
+    credit_group.add_command(measures_command)
     for group in (credit_group, penalties_group, rectification_group):
         app.cli.add_command(group)

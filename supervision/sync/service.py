@@ -23,7 +23,8 @@ from supervision.registry.models import Establishment, EstablishmentCategory, In
 
 SYNCED_TYPES = ("establishments", "plate_tokens", "tasks", "checklist_versions", "inspectors")
 # Bulk loads are recorded as one entry, not per row: a device that sees one must bootstrap again.
-BULK_TYPES = ("demo",)
+# A published grading run changes the grades of a whole jurisdiction at once (yearly).
+BULK_TYPES = ("demo", "grade_publications")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class BootstrapPage:
     checklist_versions: list[ChecklistVersion] = field(default_factory=list)
     inspectors: list[Inspector] = field(default_factory=list)
     categories: list[EstablishmentCategory] = field(default_factory=list)
+    grades: list[dict] = field(default_factory=list)  # current published grade of each establishment
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Changes:
     retired_checklist_version_ids: list[int] = field(default_factory=list)
     inspectors: list[Inspector] = field(default_factory=list)
     resync_required: bool = False
+    grades: list[dict] = field(default_factory=list)  # current published grade of each establishment
 
 
 def _head_seq(session: Session) -> int:
@@ -81,6 +84,15 @@ def _directory(session: Session, identity: DeviceIdentity, ids: list[int] | None
     return list(session.execute(query).scalars())
 
 
+def _grades(session: Session, establishments: list[Establishment]) -> list[dict]:
+    """The current grade of each establishment: one query for the whole page."""
+    from supervision.credit.grading import current_grades
+
+    found = current_grades(session, [e.subject_id for e in establishments])
+    return [{"establishment_id": e.id, "grade": g.grade, "score": g.score, "year": g.year}
+            for e in establishments if (g := found.get(e.subject_id)) is not None]
+
+
 def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page_size: int, cursor: int | None) -> BootstrapPage:
     if after_id < 0:
         raise ValidationFailed(fields={"after_id": ["不能为负数"]})
@@ -97,7 +109,7 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     more = len(rows) > page_size
     rows = rows[:page_size]
     page = BootstrapPage(cursor=cursor, establishments=rows, next_after_id=rows[-1].id if more else None,
-                         first_page=first_page)
+                         first_page=first_page, grades=_grades(session, rows))
     if page.first_page:
         page.tasks = _open_tasks(session, grid_ids)
         page.checklist_versions = checklists.versions_in_use(session)
@@ -168,4 +180,5 @@ def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, pa
                 result.retired_checklist_version_ids.append(version.id)
     if ids["inspectors"]:
         result.inspectors = _directory(session, identity, sorted(ids["inspectors"]))
+    result.grades = _grades(session, result.establishments)
     return result
