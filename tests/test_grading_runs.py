@@ -253,3 +253,16 @@ def test_the_queue_job_commits_a_draft_run(fresh_app, monkeypatch, tmp_path):
     assert result["counts"]["B"] == 1
     db.session.remove()
     assert db.session.get(GradingRun, result["run_id"]).status == "draft"
+
+
+def test_reopening_an_approved_run_supersedes_it_at_once(runner, est):
+    run_id = _approved(runner)
+    result = runner.invoke(args=["grade", "reopen", str(run_id), "--reason", "审核后发现漏录", "--by", "张主任"])
+    assert result.exit_code == 0, result.output
+    assert db.session.get(GradingRun, run_id).status == "superseded"
+
+
+def test_a_draft_can_be_explained_by_run_before_approval(runner, est):
+    run_id = grade_run(runner)["run_id"]
+    output = ok(runner, "grade", "explain", est.credit_code, "--run", str(run_id))
+    assert "草稿" in output and "得分：77" in output
