@@ -104,7 +104,7 @@ RETRY_AFTER_SECONDS = 30
 
 def handle_database_unavailable():
     retry_after = current_app.config.get("RETRY_AFTER_SECONDS", RETRY_AFTER_SECONDS)
-    return error_response(503, "database_unavailable", f"数据库暂时不可用，请在 {retry_after} 秒后重试；已保存在终端上的数据不会丢失",
+    return error_response(503, "database_unavailable", f"数据库暂时不可用，请在 {retry_after} 秒后重试",
                           headers={"Retry-After": str(retry_after)})
 
 

@@ -113,3 +113,18 @@ def test_neutralise_and_restore_are_inverse(text):
 
     assert restore(neutralise(text)) == text
     assert not neutralise(text).startswith(transfer.columns.FORMULA_TRIGGERS)
+
+
+def test_xlsx_export_survives_a_control_character_stored_before_it_was_refused(app, runner, district, tmp_path):
+    from openpyxl import load_workbook
+
+    legacy = factories.establishment()
+    legacy.name = "悦来\x1b宾馆"  # as written before the registry refused control characters
+    db.session.commit()
+    path = tmp_path / "out.xlsx"
+    result = _export(runner, path)
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(path, read_only=True)
+    names = [row[1] for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    workbook.close()
+    assert names == ["悦来\ufffd宾馆"]

@@ -89,6 +89,7 @@ def _write_csv(target: IO[bytes], rows: Iterable[list[Any]]) -> int:
 def _write_xlsx(target: IO[bytes], rows: Iterable[list[Any]]) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -107,6 +108,11 @@ def _write_xlsx(target: IO[bytes], rows: Iterable[list[Any]]) -> int:
     def value(item: Any) -> Any:
         if item == "":
             return None
+        if isinstance(item, str) and ILLEGAL_CHARACTERS_RE.search(item):
+            # XML cannot hold control characters. They are refused on the way in now; a value
+            # stored before that is written with U+FFFD in their place rather than failing
+            # the whole export.
+            item = ILLEGAL_CHARACTERS_RE.sub("\ufffd", item)
         if isinstance(item, str) and item.startswith("="):
             # Text, not a formula: a name like "=..." must come back as written.
             cell = WriteOnlyCell(sheet, value=item)
