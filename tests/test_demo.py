@@ -305,3 +305,21 @@ def test_demo_credit_information_is_deterministic(fresh_app, databases, tmp_path
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_cli_publishes_the_demo_year_of_grades_so_plates_show_one(runner):
+    from supervision.credit.grading.runs import current_grades
+
+    result = runner.invoke(args=["demo", "--establishments", "80", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "credit grades of" in result.output and "published (run" in result.output
+    subjects = db.session.execute(select(Establishment.subject_id).where(Establishment.status == "active")).scalars().all()
+    grades = current_grades(db.session, subjects)
+    assert len(grades) == len(subjects) and {g.grade for g in grades.values()} <= set("ABCDE")
+
+
+def test_a_second_demo_load_leaves_the_published_grades_alone(runner):
+    runner.invoke(args=["demo", "--establishments", "30", "--seed", "3"])
+    result = runner.invoke(args=["demo", "--establishments", "30", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert "were already published" in result.output

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from supervision.cli import cli_actor, run_service
 from supervision.demo import field, generate
+from supervision.demo.grading import publish_demo_grades
 from supervision.extensions import db
 
 
@@ -40,6 +41,7 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     prepared = field.prepare_field(db.session, cli_actor(), seed=seed, tasks=tasks, today=date.today(),
                                    code_ttl=code_ttl)
     db.session.commit()
+    graded = run_service(lambda: publish_demo_grades(db.session, cli_actor(), today=date.today()))
     seconds = time.perf_counter() - started
     click.echo(
         f"created {summary.establishments:,} establishments, {summary.licences:,} licences, "
@@ -50,6 +52,12 @@ def demo_command(establishments: int, seed: int, batch_size: int, tasks: int, if
     for category, count in sorted(summary.by_category.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {category:<24} {count:>10,}")
     click.echo(f"credit records: {summary.credit.records:,} ({summary.credit.penalties:,} penalties)")
+    if graded is None:
+        click.echo(f"credit grades of {date.today().year} were already published: "
+                   f"the new establishments are graded when a supervisor re-opens that run (grade reopen)")
+    else:
+        counts = ", ".join(f"{grade} {n:,}" for grade, n in sorted(graded.counts.items()))
+        click.echo(f"credit grades of {date.today().year} published (run {graded.run.id}): {counts}")
     click.echo(f"checklist versions published: {prepared.checklist_versions}; open tasks: {prepared.tasks}")
     _print_access(prepared)
     rate = summary.rows / seconds if seconds else 0.0
