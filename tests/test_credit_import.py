@@ -114,3 +114,30 @@ def test_a_file_of_another_type_is_refused(runner, est, tmp_path):
     (tmp_path / "in.txt").write_text("x", encoding="utf-8")
     result = run(runner, str(tmp_path / "in.txt"))
     assert result.exit_code == 1 and ".txt" in result.output
+
+
+def test_a_control_character_in_a_cell_refuses_the_file(runner, est, tmp_path):
+    rows = rows_for(est)
+    rows[0][4] = "罚款\x00二千元"
+    before = counts()
+    result = run(runner, write_csv(tmp_path / "in.csv", rows))
+    assert result.exit_code == 1
+    assert "第2行“信息摘要”：不能包含控制字符" in result.output
+    assert counts() == before
+
+
+def test_a_truncated_workbook_is_refused_clearly(runner, est, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER)
+    for _ in range(200):
+        for row in rows_for(est):
+            sheet.append(row)
+    workbook.save(tmp_path / "whole.xlsx")
+    data = (tmp_path / "whole.xlsx").read_bytes()
+    (tmp_path / "cut.xlsx").write_bytes(data[: len(data) * 2 // 3])
+    before = counts()
+    result = run(runner, str(tmp_path / "cut.xlsx"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "无法读取 XLSX 文件" in result.output
+    assert counts() == before

@@ -11,21 +11,18 @@ Re-importing a file records nothing twice: each row's `source_ref` is a SHA-256 
 identity (department, credit code, kind, sub-kind, date, title, the department's own
 reference), and rows already recorded are skipped.
 
-The readers are small and local on purpose: the registry's (`registry/transfer.py`) are
-private helpers of a module being reworked.
+Files are read by the registry import's reader (`registry/transfer/reading.py`), so both
+imports refuse hostile or damaged files the same way.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +34,9 @@ from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies
 from supervision.errors import ValidationFailed
 from supervision.registry.models import Establishment
+from supervision.registry.transfer import reading as tabular
+from supervision.registry.transfer.columns import ImportRefused as FileRefused
+from supervision.text import unstorable
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -100,53 +100,20 @@ class ImportReport:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _csv_rows(handle: IO[bytes]) -> Iterator[Sequence[Any]]:
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-    try:
-        yield from csv.reader(text)
-    except UnicodeDecodeError:
-        raise ImportRefused([RowProblem(1, "", "文件不是 UTF-8 编码：请另存为“CSV UTF-8（逗号分隔）”")]) from None
-    except csv.Error as exc:
-        raise ImportRefused([RowProblem(1, "", f"CSV 格式错误：{exc}")]) from None
-    finally:
-        text.detach()
-
-
-def _xlsx_rows(handle: IO[bytes]) -> Iterator[Sequence[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            workbook = load_workbook(handle, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ImportRefused([RowProblem(1, "", f"无法读取 XLSX 文件（{type(exc).__name__}）")]) from None
-    try:
-        if workbook.worksheets:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
-    finally:
-        workbook.close()
-
-
 def read_rows(path: str | os.PathLike) -> Iterator[Sequence[Any]]:
+    """The file's rows, read by the registry's hardened reader (entities refused, damaged or
+    truncated workbooks refused clearly, neutralised formula cells restored); its refusals are
+    restated as this import's."""
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ImportRefused([RowProblem(1, "", f"不支持的文件类型“{suffix or '（无扩展名）'}”：应为 .csv 或 .xlsx")])
-    reader = _csv_rows if suffix == ".csv" else _xlsx_rows
-    with open(path, "rb") as handle:
-        yield from reader(handle)
+    try:
+        yield from tabular.rows_of(path, suffix[1:])
+    except FileRefused as refused:
+        raise ImportRefused([RowProblem(p.row, p.column, p.reason) for p in refused.problems]) from None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
+_text = tabular.cell_text
 
 
 def _date(value: Any) -> date:
@@ -221,6 +188,10 @@ def parse(session: Session, path: str | os.PathLike, *, policies: Policies, toda
             problems.append(RowProblem(number, header_of.get(name, name), reason))
 
         text = {k: _text(v) for k, v in values.items()}
+        for name, value in text.items():
+            reason = unstorable(value)
+            if reason:
+                add(name, reason)
         establishment = establishments.get(text["credit_code"].upper())
         if not text["credit_code"]:
             add("credit_code", "不能为空")
