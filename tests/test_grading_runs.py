@@ -241,15 +241,14 @@ def test_a_malformed_measures_catalogue_names_file_and_key(runner, est, app, tmp
     assert result.exit_code == 1 and str(path) in result.output and "measures[0].type" in result.output
 
 
-def test_the_queue_job_commits_a_draft_run(fresh_app, monkeypatch, tmp_path):
+def test_the_queue_job_commits_a_draft_run(fresh_app):
+    from supervision import jobs
     from supervision.credit.grading import grading_job
 
     factories.jurisdiction()
     factories.establishment()
     db.session.commit()
-    monkeypatch.setenv("DATABASE_URL", fresh_app.config["SQLALCHEMY_DATABASE_URI"])
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    result = grading_job(2025)
+    result = jobs.run_job(jobs.function_path(grading_job), (2025,), {})
     assert result["counts"]["B"] == 1
     db.session.remove()
     assert db.session.get(GradingRun, result["run_id"]).status == "draft"

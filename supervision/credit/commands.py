@@ -277,9 +277,32 @@ def overdue_command(on):
     click.echo(f"逾期未整改：新记录 {report.recorded} 条；经复查已整改 {report.closed_by_reinspection} 条")
 
 
-def register_commands(app: Flask) -> None:
-    from supervision.credit.measures import measures_command
+@credit_group.command("measures")
+@click.argument("credit_code")
+@click.option("--on", "on", type=DATE, default=None, help="as of this day (default today)")
+@with_appcontext
+def measures_command(credit_code: str, on):
+    """The reward and restriction measures that apply to an establishment."""
+    from flask import current_app
 
-    credit_group.add_command(measures_command)
+    from supervision.credit.grading.explain import establishment_by_code
+    from supervision.credit.measures import match_measures
+    from supervision.errors import DomainError
+
+    try:
+        establishment = establishment_by_code(db.session, credit_code)
+        matches = match_measures(db.session, establishment, on=_day(on) or china_today(),
+                                 roots=[current_app.config.get("POLICY_DIR")])
+    except DomainError as error:
+        fail(error.message)
+    click.echo(f"{establishment.name}（{establishment.credit_code}）")
+    if not matches:
+        click.echo("没有适用的激励或惩戒措施。")
+    for m in matches:
+        label = "激励" if m.measure.type == "reward" else "惩戒"
+        click.echo(f"  [{label}] {m.measure.title}　依据：{m.because}" + (f"　（{m.measure.basis}）" if m.measure.basis else ""))
+
+
+def register_commands(app: Flask) -> None:
     for group in (credit_group, penalties_group, rectification_group):
         app.cli.add_command(group)

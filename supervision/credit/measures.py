@@ -15,9 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -125,29 +122,3 @@ def match_measures(session: Session, establishment: Establishment, *, on: date,
             reasons.append(f"{measure.within_years} 年内有 {len(hits)} 条相关记录")
         result.append(Match(measure, "；".join(reasons)))
     return result
-
-
-@click.command("measures")
-@click.argument("credit_code")
-@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), help="as of this day (default today)")
-@with_appcontext
-def measures_command(credit_code: str, on):
-    """The reward and restriction measures that apply to an establishment."""
-    from supervision.cli import fail
-    from supervision.credit.grading.explain import establishment_by_code
-    from supervision.errors import DomainError
-    from supervision.extensions import db
-    from supervision.modelbase import utcnow
-
-    try:
-        establishment = establishment_by_code(db.session, credit_code)
-        matches = match_measures(db.session, establishment, on=on.date() if on else utcnow().date(),
-                                 roots=[current_app.config.get("POLICY_DIR")])
-    except DomainError as error:
-        fail(error.message)
-    click.echo(f"{establishment.name}（{establishment.credit_code}）")
-    if not matches:
-        click.echo("没有适用的激励或惩戒措施。")
-    for m in matches:
-        label = "激励" if m.measure.type == "reward" else "惩戒"
-        click.echo(f"  [{label}] {m.measure.title}　依据：{m.because}" + (f"　（{m.measure.basis}）" if m.measure.basis else ""))

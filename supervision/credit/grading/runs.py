@@ -355,20 +355,15 @@ def current_grade(session: Session, subject_id: int) -> CurrentGrade | None:
 
 
 def grading_job(year: int, jurisdiction: str | None = None, by: str = "system:cron") -> dict:
-    """What an RQ worker (or cron through the CLI) runs: one run, committed at the end."""
-    from supervision.app import create_app
-    from supervision.extensions import db
+    """What a worker runs (`supervision.jobs.enqueue(grading_job, year)`; `jobs.run_job` gives
+    it the worker's app context) or cron through the CLI: one run, committed at the end. A job is
+    an interface: it ends its own unit of work."""
+    from flask import current_app
 
-    app = create_app()
-    with app.app_context():
-        try:
-            result = run_grading(db.session, audit.Actor.system("grading"), year=year, jurisdiction=jurisdiction, by=by,
-                                 policy_roots=[app.config.get("POLICY_DIR")])
-            db.session.commit()
-            return {"run_id": result.run.id, "counts": result.counts}
-        except Exception:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
-            db.engine.dispose()  # a worker process must not keep the job's connections
+    from supervision.extensions import db
+    from supervision.transaction import unit_of_work
+
+    with unit_of_work(db.session):
+        result = run_grading(db.session, audit.Actor.system("grading"), year=year, jurisdiction=jurisdiction, by=by,
+                             policy_roots=[current_app.config.get("POLICY_DIR")])
+    return {"run_id": result.run.id, "counts": result.counts}
