@@ -128,6 +128,7 @@ def upgrade():
     sa.Column('establishment_id', sa.Integer(), nullable=False),
     sa.Column('rule_key', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('cause_record_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('notified_on', sa.Date(), nullable=False),
     sa.Column('objection_until', sa.Date(), nullable=True),
@@ -137,6 +138,7 @@ def upgrade():
     sa.Column('exit_reason', sa.Text(), nullable=True),
     sa.CheckConstraint("list_name IN ('redlist', 'blacklist')", name=op.f('ck_credit_list_entries_list_name')),
     sa.CheckConstraint("status IN ('notified', 'entered', 'withdrawn', 'exited')", name=op.f('ck_credit_list_entries_status')),
+    sa.ForeignKeyConstraint(['cause_record_id'], ['credit_records.id'], name=op.f('fk_credit_list_entries_cause_record_id_credit_records')),
     sa.ForeignKeyConstraint(['establishment_id'], ['establishments.id'], name=op.f('fk_credit_list_entries_establishment_id_establishments')),
     sa.ForeignKeyConstraint(['subject_id'], ['credit_subjects.id'], name=op.f('fk_credit_list_entries_subject_id_credit_subjects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_list_entries'))

@@ -105,6 +105,8 @@ class ListEntry(Snapshot, db.Model):
     establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"))
     rule_key: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
+    # The record that caused the entry (serious dishonesty); its approved repair ends the entry.
+    cause_record_id: Mapped[Optional[int]] = mapped_column(ForeignKey("credit_records.id"))
     status: Mapped[str] = mapped_column(String(16), default="notified")
     notified_on: Mapped[date] = mapped_column(Date)
     objection_until: Mapped[Optional[date]] = mapped_column(Date)  # last day to object; NULL: calendar gap

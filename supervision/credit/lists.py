@@ -57,6 +57,7 @@ class Candidate:
     list_name: str
     rule_key: str
     reason: str
+    cause_record_id: int | None = None
 
 
 def _candidates(session: Session, policies: Policies, establishments: list[Establishment], on: date) -> list[Candidate]:
@@ -83,7 +84,8 @@ def _candidates(session: Session, policies: Policies, establishments: list[Estab
                 CreditRecord.superseded_at.is_(None), CreditRecord.arose_on > since, CreditRecord.arose_on <= on)
                 .order_by(CreditRecord.arose_on.desc())).first()
             if hit is not None:
-                result.append(Candidate(e, "blacklist", "serious_dishonesty", f"有严重失信行为：{hit.title}（信用信息 {hit.id}）"))
+                result.append(Candidate(e, "blacklist", "serious_dishonesty", f"有严重失信行为：{hit.title}（信用信息 {hit.id}）",
+                                        hit.id))
     return result
 
 
@@ -139,7 +141,8 @@ def evaluate(session: Session, actor: audit.Actor, *, on: date, jurisdiction: st
         except CalendarGap as gap:
             until, reason = None, f"{c.reason}；异议期无法计算：{gap}"
         entry = ListEntry(list_name=c.list_name, subject_id=c.establishment.subject_id,
-                          establishment_id=c.establishment.id, rule_key=c.rule_key, reason=reason, status="notified",
+                          establishment_id=c.establishment.id, rule_key=c.rule_key, reason=reason,
+                          cause_record_id=c.cause_record_id, status="notified",
                           notified_on=on, objection_until=until)
         session.add(entry)
         session.flush()
@@ -186,10 +189,11 @@ def _exit(session: Session, actor: audit.Actor, entry: ListEntry, on: date, reas
     return entry
 
 
-def exit_on_repair(session: Session, actor: audit.Actor, subject_id: int, on: date, reason: str) -> list[ListEntry]:
-    """An approved credit repair ends the subject's blacklist entries (and pending notices)."""
+def exit_on_repair(session: Session, actor: audit.Actor, record_id: int, on: date, reason: str) -> list[ListEntry]:
+    """An approved credit repair of the record that put a subject on the blacklist ends that
+    entry (or withdraws the pending notice)."""
     result = []
-    for entry in session.execute(select(ListEntry).where(ListEntry.subject_id == subject_id,
+    for entry in session.execute(select(ListEntry).where(ListEntry.cause_record_id == record_id,
                                                          ListEntry.list_name == "blacklist",
                                                          ListEntry.status.in_(("notified", "entered")))).scalars():
         if entry.status == "notified":

@@ -26,7 +26,6 @@ from supervision.credit import codes, lifecycle_rules, records
 from supervision.credit import lists as credit_lists
 from supervision.credit.calendar import add_months
 from supervision.credit.events import emit
-from supervision.credit.grading.lists import members
 from supervision.credit.lifecycle_models import RepairApplication
 from supervision.credit.models import CreditRecord, Penalty
 from supervision.credit.policies import Policies
@@ -83,9 +82,12 @@ def eligibility(session: Session, actor: audit.Actor, record_id: int, *, on: dat
     if repair_from is not None and on < repair_from:
         reasons.append(f"最短公示期未满，{repair_from.isoformat()} 起可申请")
         dates.append(repair_from)
-    if rules.refuse_blacklisted and establishment.subject_id in set(members(session, "blacklist", on)):
-        entry = next(e for e in credit_lists.memberships(session, establishment.subject_id, on)
-                     if e.list_name == "blacklist")
+    blocking = [e for e in credit_lists.memberships(session, establishment.subject_id, on)
+                if e.list_name == "blacklist" and e.cause_record_id != row.id]
+    if rules.refuse_blacklisted and blocking:
+        # Repairing the record that caused the entry is how the entry ends; any other record
+        # waits for the entry to end.
+        entry = blocking[0]
         until = min(d for d in (entry.expires_on, entry.exited_on) if d) if (entry.expires_on or entry.exited_on) else None
         reasons.append("列入失信黑名单期间不能修复" + (f"，名单期限至 {until.isoformat()}" if until else ""))
         if until:
@@ -169,7 +171,7 @@ def approve(session: Session, actor: audit.Actor, repair_id: int, *, by: str, on
     application.decision_reason = reason.strip() or None
     application.notice_no = f"XYXF-{on.year}-{application.id:06d}"
     audit.record(session, records.named(actor, by), "repair.approve", application, before=before)
-    credit_lists.exit_on_repair(session, actor, row.subject_id, on, f"信用修复已通过（{application.notice_no}）")
+    credit_lists.exit_on_repair(session, actor, row.id, on, f"信用修复已通过（{application.notice_no}）")
     establishment = session.get(Establishment, application.establishment_id)
     emit(session, "repair.approved", {"repair_id": application.id, "notice_no": application.notice_no,
                                       "record_id": row.id, "credit_code": establishment.credit_code,
