@@ -146,7 +146,7 @@ class RepairNoticePdf(MethodView):
     decorators = [device_required]
 
     @blp.doc(security=BEARER_SECURITY, responses={"200": {"description": "信用修复确认书",
-                                                          "content": {"application/pdf": {}}}})
+                                                          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(401, schema=ErrorSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="not approved")
@@ -162,7 +162,7 @@ class RepairNoticeHtml(MethodView):
     decorators = [device_required]
 
     @blp.doc(security=BEARER_SECURITY, responses={"200": {"description": "信用修复确认书",
-                                                          "content": {"text/html": {}}}})
+                                                          "content": {"text/html": {"schema": {"type": "string"}}}}})
     @blp.alt_response(401, schema=ErrorSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="not approved")
