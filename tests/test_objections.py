@@ -91,6 +91,17 @@ def test_an_upheld_objection_regrades_in_a_run_that_supersedes_only_that_establi
     assert event.payload["decision"] == "upheld" and event.payload["credit_code"] == est.credit_code
 
 
+def test_the_superseding_run_verifies_against_its_records(runner, est, penalty):
+    publish_year(runner, 2026)
+    raise_(runner, penalty.id)
+    objection = db.session.execute(select(Objection)).scalar_one()
+    ok(runner, "objections", "decide", objection.id, "--upheld", "--outcome", "corrected", "--reason", "金额有误",
+       "--by", "李所长")
+    db.session.refresh(objection)
+    [run_id] = objection.regrade_run_ids
+    ok(runner, "grade", "verify", run_id)
+
+
 def test_deciding_twice_is_refused(runner, penalty):
     raise_(runner, penalty.id)
     objection = db.session.execute(select(Objection)).scalar_one()
