@@ -50,7 +50,7 @@ def docs_asset(filename: str):
 
 def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
-    if request.endpoint == "attachments.AttachmentResource":
+    if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence"):
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
     elif request.endpoint == "inspections.SubmitWithFiles":
         from field_api.inspections import MAX_FILES_PER_REQUEST

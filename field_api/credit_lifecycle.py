@@ -2,7 +2,7 @@
 
 Device token for now (the supervisors' and establishments' own logins come later); the services
 apply their access rules to the device's actor."""
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -14,6 +14,7 @@ from field_api.schemas.credit_lifecycle import (
     EligibilitySchema,
     MembershipsSchema,
     MeasuresSchema,
+    EvidenceListSchema,
     ObjectionDecisionSchema,
     ObjectionInSchema,
     ObjectionSchema,
@@ -24,6 +25,7 @@ from field_api.schemas.credit_lifecycle import (
     WarningsSchema,
 )
 from supervision.credit import lists, objections, records, repair, warnings
+from supervision.errors import ValidationFailed
 from supervision.credit.calendar import china_today
 from supervision.credit.measures import match_measures
 from supervision.extensions import db
@@ -51,7 +53,7 @@ class RecordObjections(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="an objection is already open, or the record cannot be objected to")
     def post(self, body, record_id):
         """Raise an objection (异议) on behalf of the establishment; the record is shown as under
-        review until it is decided. Evidence files are attached through the command line for now."""
+        review until it is decided. Evidence files follow through `/objections/{id}/evidence`."""
         with unit_of_work(db.session, keep_loaded=True):
             return objections.raise_objection(db.session, _actor(), record_id, on_behalf_of=body["establishment_id"],
                                               reason=body["reason"], on=china_today(), by=body.get("by"))
@@ -68,6 +70,38 @@ class ObjectionResource(MethodView):
     def get(self, objection_id):
         """An objection and its decision."""
         return objections.get(db.session, _actor(), objection_id)
+
+
+EVIDENCE_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG, at most 10 MB"}}}}}}
+
+
+@blp.route("/objections/<id:objection_id>/evidence")
+class ObjectionEvidence(MethodView):
+    decorators = [device_required]
+
+    @blp.doc(security=BEARER_SECURITY, requestBody=EVIDENCE_BODY)
+    @blp.response(201, EvidenceListSchema)
+    @blp.alt_response(401, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the objection is decided")
+    @blp.alt_response(413, schema=ErrorSchema, description="the file is larger than its limit")
+    @blp.alt_response(422, schema=ErrorSchema, description="not a PDF, JPEG or PNG; nothing stored")
+    def post(self, objection_id):
+        """Attach an evidence file (multipart part `file`) to an open objection; answers every
+        file it holds."""
+        if request.mimetype != "multipart/form-data":
+            raise ValidationFailed("请以 multipart/form-data 上传证据材料", code="unsupported_media_type",
+                                   fields={"Content-Type": ["应为 multipart/form-data"]})
+        files = [objections.EvidenceFile(part.filename or "evidence", part.read())
+                 for part in request.files.getlist("file")]
+        from supervision.inspections.attachments import AttachmentStore
+
+        with unit_of_work(db.session, keep_loaded=True):
+            held = objections.add_evidence(db.session, _actor(), objection_id, files,
+                                           store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]))
+            return {"objection_id": objection_id, "evidence": held}
 
 
 @blp.route("/objections/<id:objection_id>/decision")

@@ -112,3 +112,26 @@ def test_warnings_of_the_device_s_jurisdiction(client, field):
     body = client.get(f"{API}/credit-warnings?on=2026-06-01", headers=field.headers).get_json()
     assert [(w["establishment_id"], [r["rule"] for r in w["reasons"]]) for w in body["warnings"]] == [
         (field.establishment.id, ["complaints"])]
+
+
+def open_objection(client, field, record_id) -> int:
+    response = client.post(f"{API}/credit-records/{record_id}/objections", headers=field.headers,
+                           json={"establishment_id": field.establishment.id, "reason": "处罚已被复议撤销"})
+    return response.get_json()["id"]
+
+
+def test_evidence_is_attached_by_multipart_and_checked_by_signature(client, field, fined):
+    import io
+
+    objection_id = open_objection(client, field, fined.id)
+    url = f"{API}/objections/{objection_id}/evidence"
+    fake = client.post(url, headers=field.headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"<html>not a pdf"), "复议决定.pdf")})
+    assert fake.status_code == 422
+    good = client.post(url, headers=field.headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"%PDF-1.4\n%evidence\n"), "复议决定.pdf")})
+    assert good.status_code == 201, good.get_json()
+    [held] = good.get_json()["evidence"]
+    assert (held["filename"], held["media_type"]) == ("复议决定.pdf", "application/pdf")
+    as_json = client.post(url, headers=field.headers, json={"file": "x"})
+    assert as_json.status_code in (415, 422)

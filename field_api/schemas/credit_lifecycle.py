@@ -33,6 +33,18 @@ class ObjectionSchema(Schema):
     regrade_run_ids = fields.List(fields.Integer())
 
 
+class EvidenceFileSchema(Schema):
+    sha256 = fields.String()
+    media_type = fields.String()
+    filename = fields.String()
+    size = fields.Integer()
+
+
+class EvidenceListSchema(Schema):
+    objection_id = fields.Integer()
+    evidence = fields.List(fields.Nested(EvidenceFileSchema))
+
+
 class EvidenceSchema(Schema):
     fulfilment = Text(validate=validate.Length(max=1000), metadata={"description": "履行完毕证明"})
     commitment = Text(validate=validate.Length(max=1000), metadata={"description": "信用修复承诺书"})

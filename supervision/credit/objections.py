@@ -138,14 +138,36 @@ def raise_objection(session: Session, actor: audit.Actor, record_id: int, *, on_
                           regrade_run_ids=[])
     session.add(objection)
     session.flush()
+    _attach(session, objection, checked, store)
+    audit.record(session, records.named(actor, by), "objection.raise", objection,
+                 after=lambda: {**objection.audit_snapshot(), "evidence": [sha for _, _, sha in checked]})
+    return objection
+
+
+def _attach(session: Session, objection: Objection, checked, store) -> None:
     for f, media_type, sha256 in checked:
         _store_file(store, sha256, f.content)
         session.add(ObjectionEvidence(objection_id=objection.id, sha256=sha256, media_type=media_type,
                                       filename=f.filename, size=len(f.content)))
     session.flush()
-    audit.record(session, records.named(actor, by), "objection.raise", objection,
-                 after=lambda: {**objection.audit_snapshot(), "evidence": [sha for _, _, sha in checked]})
-    return objection
+
+
+def add_evidence(session: Session, actor: audit.Actor, objection_id: int, evidence: list[EvidenceFile], *, store,
+                 by: str | None = None) -> list[ObjectionEvidence]:
+    """More evidence for an open objection (files are sent one request at a time by the API)."""
+    checked = _check_evidence(list(evidence))
+    if not checked:
+        raise ValidationFailed(fields={"file": ["请附上证据材料（PDF、JPEG 或 PNG）"]})
+    objection = get(session, actor, objection_id)
+    if objection.status != "open":
+        raise Conflict("异议已处理，不能再补充材料", code="already_decided")
+    held = len(evidence_of(session, objection.id))
+    if held + len(checked) > MAX_EVIDENCE_FILES:
+        raise ValidationFailed(fields={"file": [f"证据材料最多 {MAX_EVIDENCE_FILES} 个文件"]})
+    _attach(session, objection, checked, store)
+    audit.record(session, records.named(actor, by), "objection.evidence", objection,
+                 after={"evidence": [sha for _, _, sha in checked]})
+    return evidence_of(session, objection.id)
 
 
 def get(session: Session, actor: audit.Actor, objection_id: int) -> Objection:
