@@ -35,10 +35,11 @@ def baseline() -> bytes:
     document.add_font("Noto", "", pdf.font_path(), collection_font_number=2)
     document.add_page()
     document.set_font("Noto", size=11)
-    document.multi_cell(0, 8, "信用修复确认书")
+    document.multi_cell(0, 8, "信用修复确认书", new_x="LMARGIN", new_y="NEXT")
     for label, value in LINES:
-        document.multi_cell(0, 8, f"{label}：{value}")
-    document.multi_cell(0, 8, "经审核，申请的信用修复符合条件，准予修复。该信息停止公示，仍作为内部记录保存。")
+        document.multi_cell(0, 8, f"{label}：{value}", new_x="LMARGIN", new_y="NEXT")
+    document.multi_cell(0, 8, "经审核，申请的信用修复符合条件，准予修复。该信息停止公示，仍作为内部记录保存。",
+                        new_x="LMARGIN", new_y="NEXT")
     return bytes(document.output())
 
 

@@ -160,3 +160,14 @@ def test_the_notice_html_escapes_and_names_the_establishment(runner, est, fined,
     ok(runner, "repairs", "notice", application.id, "--out", out)
     html = out.read_text(encoding="utf-8")
     assert "玄武区金陵大酒店" in html and application.notice_no in html and "<script" not in html
+
+
+def test_every_notice_of_a_process_has_its_glyphs(runner, est, fined, tmp_path):
+    application, _ = apply_and_approve(runner, fined.id)
+    texts = []
+    for n in range(2):  # the face is parsed once; each document must still embed what it uses
+        out = tmp_path / f"notice{n}.pdf"
+        ok(runner, "repairs", "notice", application.id, "--out", out)
+        reader = pypdf.PdfReader(io.BytesIO(out.read_bytes()))
+        texts.append("".join(page.extract_text() for page in reader.pages).replace("\x00", ""))
+    assert texts[0] == texts[1] and "玄武区金陵大酒店" in texts[1]
