@@ -50,7 +50,7 @@ def docs_asset(filename: str):
 
 def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
-    if request.endpoint == "attachments.AttachmentResource":
+    if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence"):
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
     elif request.endpoint == "inspections.SubmitWithFiles":
         from field_api.inspections import MAX_FILES_PER_REQUEST
@@ -71,7 +71,7 @@ class RowIdConverter(IntegerConverter):
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, credit, devices, grading, health, inspections, sync
+    from field_api import attachments, credit, credit_lifecycle, devices, grading, health, inspections, sync
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
@@ -80,6 +80,7 @@ def init_api(app: Flask) -> Api:
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
-    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp):
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
+                      credit_lifecycle.blp):
         api.register_blueprint(blueprint)
     return api

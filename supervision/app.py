@@ -157,6 +157,7 @@ def _import_models() -> None:
     import supervision.credit.events  # noqa: F401
     import supervision.credit.models  # noqa: F401
     import supervision.credit.grading.models  # noqa: F401
+    import supervision.credit.lifecycle_models  # noqa: F401
     import supervision.devices.models  # noqa: F401
     import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401

@@ -132,6 +132,8 @@ def register(app: Flask) -> None:
     app.cli.commands.pop("db", None)
     from supervision.credit import commands as credit_commands  # credit, penalties, rectification (issue 15A)
     credit_commands.register_commands(app)
+    from supervision.credit import lifecycle_commands  # objections, repairs, lists, warnings, interviews, calendar
+    lifecycle_commands.register_commands(app)
 
 
 def create_cli_app():

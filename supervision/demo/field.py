@@ -95,7 +95,7 @@ def _open_tasks(session: Session, rng: random.Random, count: int, today: date) -
         return 0
     step = max(total // count, 1)
     rows = session.execute(candidates.order_by(Establishment.id).limit(count * step)).all()[::step][:count]
-    kinds = [k for k in TASK_KINDS if k not in ("reinspection",)]
+    kinds = [k for k in TASK_KINDS if k not in ("reinspection", "interview")]
     for est_id, grid_id in rows:
         task = Task(establishment_id=est_id, grid_id=grid_id, kind=rng.choice(kinds),
                     due_on=today + timedelta(days=rng.randint(3, 60)), note="演示任务")

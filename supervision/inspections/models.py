@@ -27,7 +27,8 @@ from supervision.extensions import db
 from supervision.modelbase import Snapshot, Timestamps, utcnow
 from supervision.registry.models import Establishment, Grid, Inspector
 
-TASK_KINDS = ("daily_patrol", "special_inspection", "special_campaign", "reinspection", "random", "complaint")
+TASK_KINDS = ("daily_patrol", "special_inspection", "special_campaign", "reinspection", "random", "complaint",
+              "interview")
 TASK_KIND_NAMES = {
     "daily_patrol": "日常巡查",
     "special_inspection": "专项督查",
@@ -35,6 +36,7 @@ TASK_KIND_NAMES = {
     "reinspection": "处罚后复查",
     "random": "双随机抽查",
     "complaint": "投诉举报核查",
+    "interview": "约谈",
 }
 
 
@@ -59,7 +61,8 @@ class Task(Snapshot, Timestamps, db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status"),
         CheckConstraint(
-            "kind IN ('daily_patrol', 'special_inspection', 'special_campaign', 'reinspection', 'random', 'complaint')",
+            "kind IN ('daily_patrol', 'special_inspection', 'special_campaign', 'reinspection', 'random', 'complaint', "
+            "'interview')",
             name="kind",
         ),
         Index("ix_tasks_grid_status", "grid_id", "status"),

@@ -145,7 +145,7 @@ def _store(session: Session, run_id: int) -> None:
 def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdiction | None, by: str,
              policy_roots: Iterable[Path | str | None], progress: Progress, now: datetime | None,
              list_members=None, supersedes: GradingRun | None = None, reason: str | None = None,
-             policies: PolicySet | None = None) -> RunResult:
+             policies: PolicySet | None = None, only_subjects: list[int] | None = None) -> RunResult:
     if policies is None:
         policies = grading_policy.load(policy_roots)  # a bad file is refused before anything is written
     all_j = _all_jurisdictions(session)
@@ -174,6 +174,9 @@ def _compute(session: Session, actor: audit.Actor, *, year: int, scope: Jurisdic
     scope_ids = [j.id for j in in_scope]
     producing = "1 = 1" if scope is None else f"r.producing_unit_id IN ({', '.join(str(int(i)) for i in scope_ids)})"
     engine.subjects_from_scope(session, plan, producing)
+    if only_subjects is not None:  # a partial re-run (regrade_subjects)
+        keep = ", ".join(str(int(i)) for i in only_subjects) or "NULL"
+        session.execute(text(f"DELETE FROM gr_subjects WHERE subject_id NOT IN ({keep})"))
     progress("subjects")
     engine.score(session, plan, progress)
     _store(session, run.id)
@@ -295,6 +298,58 @@ def reopen(session: Session, actor: audit.Actor, run_id: int, *, reason: str, by
     scope = session.get(Jurisdiction, run.jurisdiction_id) if run.jurisdiction_id else None
     return _compute(session, actor, year=run.year, scope=scope, by=by, policy_roots=policy_roots, progress=progress,
                     now=now, list_members=list_members, supersedes=run, reason=reason.strip(), policies=policies)
+
+
+def regrade_subjects(session: Session, actor: audit.Actor, subject_ids: Iterable[int], *, reason: str, by: str,
+                     since_year: int | None = None, policy_roots: Iterable[Path | str | None] = (),
+                     now: datetime | None = None) -> list[GradingRun]:
+    """Re-compute the published grades of some subjects after their records changed (an upheld
+    objection): for every published run holding a grade of one of them (of `since_year` or
+    later), a new run of the same year and scope graded for those subjects only, published at
+    once. It supersedes the old run *for those subjects*: `current_grades` takes the newest
+    publication of a year, while the old run stays published for everyone else. Returns the
+    new runs."""
+    by = _require_by(by)
+    ids = sorted(set(int(i) for i in subject_ids))
+    if not ids:
+        return []
+    policies = grading_policy.load(policy_roots)
+    query = (select(GradingRun, Grade.subject_id).join(Grade, Grade.run_id == GradingRun.id)
+             .where(GradingRun.status == "published", Grade.subject_id.in_(ids)).order_by(GradingRun.id))
+    if since_year is not None:
+        query = query.where(GradingRun.year >= since_year)
+    affected: dict[int, tuple[GradingRun, list[int]]] = {}
+    for run, subject_id in session.execute(query).all():
+        affected.setdefault(run.id, (run, []))[1].append(subject_id)
+    # One new run per year and scope, superseding that scope's newest publication.
+    latest: dict[tuple, tuple[GradingRun, list[int]]] = {}
+    for run, subjects in affected.values():
+        key = (run.year, run.jurisdiction_id)
+        if key in latest:
+            newest = max(latest[key][0], run, key=lambda r: (r.published_at, r.id))
+            latest[key] = (newest, latest[key][1] + subjects)
+        else:
+            latest[key] = (run, list(subjects))
+    new_runs = []
+    for old, subjects in sorted(latest.values(), key=lambda item: (item[0].year, item[0].id)):
+        _serialise(session, old.year)
+        scope = session.get(Jurisdiction, old.jurisdiction_id) if old.jurisdiction_id else None
+        result = _compute(session, actor, year=old.year, scope=scope, by=by, policy_roots=policy_roots,
+                          progress=_no_progress, now=now, supersedes=old, reason=reason, policies=policies,
+                          only_subjects=sorted(set(subjects)))
+        run = result.run
+        session.flush()
+        before = run.audit_snapshot()
+        run.digest = digest(session, run)
+        at = utcnow()
+        run.status, run.approved_by, run.approved_at, run.published_by, run.published_at = "published", by, at, by, at
+        audit.record(session, actor, "grade_publish", run, before=before,
+                     after=lambda run=run: {**run.audit_snapshot(), "partial_for_subjects": sorted(set(subjects))})
+        audit.record(session, actor, "publish", entity_type="grade_publications", entity_id=run.id,
+                     after={"run_id": run.id, "year": run.year, "jurisdiction_id": run.jurisdiction_id,
+                            "digest": run.digest, "partial": True})
+        new_runs.append(run)
+    return new_runs
 
 
 def digest(session: Session, run: GradingRun) -> str:

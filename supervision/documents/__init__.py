@@ -1,0 +1,1 @@
+"""Documents the institute issues (notices, reports) as HTML and PDF."""
