@@ -40,7 +40,9 @@ def _limit_key() -> str:
     return "credit-check:" + hashlib.sha256((presented_key() or "-").encode("utf-8", "surrogatepass")).hexdigest()
 
 
-limiter = Limiter(key_func=_limit_key, default_limits=[], headers_enabled=True)
+# Redis going away later must not turn checks into 500s: fall back to memory meanwhile.
+limiter = Limiter(key_func=_limit_key, default_limits=[], headers_enabled=True, in_memory_fallback_enabled=True,
+                  swallow_errors=True)
 
 
 def _rate_limit() -> str:

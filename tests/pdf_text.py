@@ -3,8 +3,9 @@
 fpdf2 embeds Noto Sans CJK as a CID-keyed CFF font whose /Encoding is an embedded CMap stream
 (codes of the subset → CIDs). pypdf's `extract_text` does not read such an encoding and splits
 each two-byte code in two, which garbles any code above 0xFF. So this reads the content
-streams with pypdf and decodes each two-byte code through the font's /ToUnicode map, keeping
-code 0 (.notdef: a character the font has no glyph for) visible as U+FFFD.
+streams with pypdf and decodes each two-byte code through the font's /ToUnicode map; code 0
+(.notdef) and a code without a Unicode value come out as U+FFFD. fpdf2 leaves out a character
+the font has no glyph for (and logs it), so tests also check that every expected string is whole.
 """
 from __future__ import annotations
 

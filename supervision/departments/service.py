@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from supervision import audit
 from supervision.credit import report as credit_report
 from supervision.credit.grading.runs import current_grade
-from supervision.credit.penalties import establishment_penalties
 from supervision.credit.policies import Policies
+from supervision.credit.records import subject_records
 from supervision.departments.models import CreditCheck, Department, DepartmentKey
-from supervision.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from supervision.errors import Conflict, NotFound, Unauthenticated, ValidationFailed  # noqa: F401
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
 
@@ -112,12 +112,11 @@ def check(session: Session, key: DepartmentKey, credit_code: str, *, on: date) -
     session.flush()
     if establishment is None:
         return None
-    policies = Policies.current(session)
-    penalties = establishment_penalties(session, audit.Actor.system("credit-check"), establishment, on=on,
-                                        policies=policies)
+    views = subject_records(session, audit.Actor.system("credit-check"), establishment.subject_id, on=on,
+                            policies=Policies.current(session))
     return CheckAnswer(establishment.credit_code, establishment.name, grade.grade if grade else None,
                        grade.year if grade else None, credit_report.list_names(session, establishment, on),
-                       sum(1 for p in penalties if p.publicity.public), on)
+                       sum(1 for v in views if v.record.kind == "penalty" and v.publicity.public), on)
 
 
 def checks_log(session: Session, *, limit: int = 100) -> list[CreditCheck]:
