@@ -20,7 +20,7 @@ from supervision.credit.grading.runs import current_grade
 from supervision.credit.policies import Policies
 from supervision.credit.records import subject_records
 from supervision.departments.models import CreditCheck, Department, DepartmentKey
-from supervision.errors import Conflict, NotFound, Unauthenticated, ValidationFailed  # noqa: F401
+from supervision.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
 
