@@ -71,16 +71,19 @@ class RowIdConverter(IntegerConverter):
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, credit, credit_lifecycle, devices, grading, health, inspections, sync
+    from field_api import (attachments, credit, credit_check, credit_lifecycle, credit_report, devices, grading, health,
+                           inspections, sync)
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"}}}})
+        "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"},
+        "departmentApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
+                             "description": "a department's key (also as `Authorization: ApiKey …`)"}}}})
     api.register_converter(RowIdConverter, lambda _: {"type": "integer", "format": "int32", "minimum": 1, "maximum": ROW_ID_MAX})
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
-                      credit_lifecycle.blp):
+                      credit_lifecycle.blp, credit_check.blp, credit_report.blp):
         api.register_blueprint(blueprint)
     return api

@@ -158,6 +158,9 @@ def _import_models() -> None:
     import supervision.credit.models  # noqa: F401
     import supervision.credit.grading.models  # noqa: F401
     import supervision.credit.lifecycle_models  # noqa: F401
+    import supervision.credit.pushes  # noqa: F401
+    import supervision.credit.report  # noqa: F401
+    import supervision.departments.models  # noqa: F401
     import supervision.devices.models  # noqa: F401
     import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401

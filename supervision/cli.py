@@ -104,7 +104,7 @@ def worker_command(burst: bool, queue_names: tuple[str, ...]):
         fail(f"Redis 无法连接（REDIS_URL={current_app.config.get('REDIS_URL') or '未设置'}），队列任务将在提交时直接执行")
     names = queue_names or (current_app.config.get("JOB_QUEUE", jobs.DEFAULT_QUEUE),)
     click.echo(f"worker listening on {', '.join(names)} at {current_app.config['REDIS_URL']}")
-    SimpleWorker([Queue(name, connection=connection) for name in names], connection=connection).work(burst=burst)
+    SimpleWorker([Queue(name, connection=connection) for name in names], connection=connection).work(burst=burst, with_scheduler=True)
 
 
 def register(app: Flask) -> None:
@@ -121,10 +121,12 @@ def register(app: Flask) -> None:
     )
 
     from supervision.credit.grading.commands import grade_group
+    from supervision.credit.pushes import deliveries_group, subscriptions_group
+    from supervision.departments.commands import departments_group
 
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group, inspections_group,
-                    worker_command, grade_group):
+                    worker_command, grade_group, departments_group, subscriptions_group, deliveries_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` group (db init, db migrate, db downgrade ...) would let an operator
     # create a second migrations folder or autogenerate against a live database: the schema
@@ -134,6 +136,8 @@ def register(app: Flask) -> None:
     credit_commands.register_commands(app)
     from supervision.credit import lifecycle_commands  # objections, repairs, lists, warnings, interviews, calendar
     lifecycle_commands.register_commands(app)
+    from supervision.credit.report import report_command
+    credit_commands.credit_group.add_command(report_command)
 
 
 def create_cli_app():

@@ -56,6 +56,11 @@ def from_environment(instance_path: Path) -> dict:
         # packaged defaults; see supervision/policy.
         # The job queue (RQ). Empty: long jobs run inline; see supervision/jobs.py.
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Webhooks: retry delays (seconds, growing) and the receiver's time limit per attempt.
+        "WEBHOOK_RETRY_INTERVALS": [30, 120, 600, 3600, 21600],
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        # Credit checks by other departments, per API key (Flask-Limiter notation).
+        "CREDIT_CHECK_RATE_LIMIT": os.environ.get("CREDIT_CHECK_RATE_LIMIT", "60 per minute"),
         "POLICY_DIR": os.environ.get("POLICY_DIR") or str(instance_path / "policies"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "JSON_AS_ASCII": False,

@@ -57,11 +57,24 @@ def grade_group():
 @click.option("--jurisdiction", "jurisdiction", help="division code; default every jurisdiction")
 @click.option("--by", "by", help="supervisor's name (default: the OS user)")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--queue", "queued", is_flag=True, help="hand the run to a `supervision worker` (RQ) instead")
 @with_appcontext
-def grade_run(year, jurisdiction, by, as_json):
+def grade_run(year, jurisdiction, by, as_json, queued):
     """Compute a draft run; a second run of the same scope replaces the draft."""
     from supervision.cli import cli_actor, run_service
     from supervision.credit.grading.runs import run_grading
+
+    if queued:
+        from supervision import jobs
+        from supervision.credit.grading.runs import grading_job
+
+        if jobs.queue() is None:
+            from supervision.cli import fail
+
+            fail(f"Redis 无法连接（REDIS_URL={current_app.config.get('REDIS_URL') or '未设置'}），请去掉 --queue 直接运行")
+        submitted = jobs.enqueue(grading_job, year, jurisdiction, by or cli_actor().ref)
+        click.echo(f"grading {year} queued as job {submitted.job_id}; a `supervision worker` runs it")
+        return
 
     bar, step = _progress_runner(f"grading {year}", not as_json)
     try:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from supervision import audit
+from supervision.credit import events
 from supervision.credit.grading import engine, lists
 from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.engine import Group, Plan, doc_key
@@ -266,6 +267,7 @@ def publish(session: Session, actor: audit.Actor, run_id: int, *, by: str) -> Gr
             old.status, old.superseded_at = "superseded", utcnow()
             audit.record(session, actor, "grade_supersede", old, before=old_before)
     audit.record(session, actor, "grade_publish", run, before=before)
+    events.emit(session, "grading.published", {"run_id": run.id, "year": run.year, "digest": run.digest})
     # A second entry of its own type tells terminals that grades changed in bulk (sync.BULK_TYPES).
     audit.record(session, actor, "publish", entity_type="grade_publications", entity_id=run.id,
                  after={"run_id": run.id, "year": run.year, "jurisdiction_id": run.jurisdiction_id, "digest": run.digest})
