@@ -54,6 +54,7 @@ class Text:
     text: str
     width: float  # millimetres, as measured by the back end
     colour: tuple = INK
+    role: str = ""  # "name" for the lines of the establishment's name
 
 
 @dataclass
@@ -93,10 +94,10 @@ def _fit_line(text: str, size: float, width: float, measure: Measure) -> float:
 def layout(face: PlateFace, url: str, measure: Measure) -> Layout:
     out = Layout()
 
-    def line(x, baseline, size, text, colour=INK, width=None):
+    def line(x, baseline, size, text, colour=INK, width=None, role=""):
         if width is not None:
             size = _fit_line(text, size, width, measure)
-        out.texts.append(Text(x, baseline, size, text, measure(text, size), colour))
+        out.texts.append(Text(x, baseline, size, text, measure(text, size), colour, role))
 
     # Header band: issuing authority and what the plate is.
     line(PAD, 6.0, 9, face.authority, WHITE, PLATE_W - 2 * PAD)
@@ -107,7 +108,7 @@ def layout(face: PlateFace, url: str, measure: Measure) -> Layout:
         if len(lines) * size * PT * 1.3 <= NAME_H:
             break
     for i, text in enumerate(lines):
-        line(TEXT_X, NAME_Y + size * PT * (1.0 + 1.3 * i), size, text)
+        line(TEXT_X, NAME_Y + size * PT * (1.0 + 1.3 * i), size, text, role="name")
     y = NAME_Y + NAME_H + 2.0
     line(TEXT_X, y + 2.5, 7, "统一社会信用代码", GREY)
     line(TEXT_X, y + 6.5, 9, face.credit_code, INK, TEXT_W)
