@@ -217,3 +217,30 @@ def test_a_sheet_can_hold_one_grid(app):
     assert plate_printing.count_plates(db.session, plate_printing.Selection(grid=g.code)) == 1
     with pytest.raises(plate_printing.NotFound):
         plate_printing.count_plates(db.session, plate_printing.Selection(grid="NO-SUCH-GRID"))
+
+
+def test_a_sheet_queued_on_redis_is_rendered_by_a_worker(fresh_app, tmp_path):
+    import uuid
+
+    from rq import Queue, SimpleWorker
+
+    from qr.jobs import render_sheet_job
+
+    fresh_app.config.update(REDIS_URL="redis://127.0.0.1:6379/0", JOB_QUEUE=f"test-{uuid.uuid4().hex[:10]}")
+    connection = jobs.redis_connection(fresh_app)
+    if connection is None:
+        pytest.fail("Redis at 127.0.0.1:6379 does not answer: .ci/run starts it (redis-server --daemonize yes)")
+    queue = Queue(fresh_app.config["JOB_QUEUE"], connection=connection)
+    try:
+        factories.jurisdiction()
+        est = factories.establishment()
+        token = est.active_plate.token
+        db.session.commit()
+        out = tmp_path / "queued.pdf"
+        submitted = jobs.enqueue(render_sheet_job, str(out), district="320102")
+        assert submitted.queued and not out.exists()
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        assert queue.fetch_job(submitted.job_id).return_value()["plates"] == 1
+        assert _pdf_page_urls(out, tmp_path) == [plate_url(fresh_app.config["PUBLIC_BASE_URL"], token)]
+    finally:
+        queue.empty()
