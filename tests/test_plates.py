@@ -75,7 +75,7 @@ def test_a_closed_establishments_plate_answers_closed(app):
     assert answer.state == plates.CLOSED and answer.closed
 
 
-@pytest.mark.parametrize("token", ["ABCDEFGHJK", "abc", "", "ABCDE-FGHJ1"])
+@pytest.mark.parametrize("token", ["ABCDEFGHJK", "abc", "", "ABCDE-FGHJ1", "标牌", "A" * 40])
 def test_an_unknown_token_answers_unknown(app, token):
     assert plates.resolve_token(db.session, token).state == plates.UNKNOWN
 

@@ -33,6 +33,8 @@ from supervision.timeutil import CHINA
 
 TOKEN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 TOKEN_LENGTH = 10
+TOKEN_COLUMN = 16  # plate_tokens.token
+_TOKEN_CHARACTERS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 CURRENT, REPLACED, CLOSED, UNKNOWN = "current", "replaced", "closed", "unknown"
 
@@ -53,8 +55,11 @@ def plate_number(token: str) -> str:
     return f"{token[:half]}-{token[half:]}"
 
 
-def is_well_formed(token: str) -> bool:
-    return len(token) == TOKEN_LENGTH and all(c in TOKEN_ALPHABET for c in token)
+def could_be_token(token: str) -> bool:
+    """Whether a lookup is worth a query: upper-case letters and digits, within the column.
+    (Not the exact alphabet and length of `new_token`: plates issued under other rules, e.g.
+    imported ones, still resolve.)"""
+    return 0 < len(token) <= TOKEN_COLUMN and all(c in _TOKEN_CHARACTERS for c in token)
 
 
 def _unused_token(session: Session) -> str:
@@ -146,7 +151,7 @@ def resolve_token(session: Session, token: str) -> Resolution:
     """Resolve a scanned (or typed) token: one indexed lookup, plus one for the current plate
     when the token was replaced."""
     token = normalise_token(token)
-    if not is_well_formed(token):
+    if not could_be_token(token):
         return Resolution(UNKNOWN, token)
     row = session.execute(
         select(PlateToken, Establishment)
