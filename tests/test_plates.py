@@ -57,6 +57,28 @@ def test_issue_gives_a_new_url_and_the_old_token_reads_as_replaced(runner, est):
     assert plates.resolve_token(db.session, answer.current_token).state == plates.CURRENT
 
 
+def test_issue_records_the_revocation_and_the_new_plate_in_the_audit_chain(runner, est):
+    from sqlalchemy import select
+
+    from supervision.audit.models import AuditEntry
+
+    old_id = est.active_plate.id
+    ok(runner, "plates", "issue", est.credit_code)
+    actions = db.session.execute(select(AuditEntry.action, AuditEntry.entity_id)
+                                 .where(AuditEntry.entity_type == "plate_tokens")).all()
+    assert ("plate.revoke", str(old_id)) in actions
+    assert any(action == "plate.issue" and entity != str(old_id) for action, entity in actions)
+    assert "audit chain intact" in ok(runner, "audit", "verify")
+
+
+def test_issue_for_an_unknown_credit_code_changes_nothing(runner, est):
+    token = est.active_plate.token
+    db.session.commit()  # the refused command rolls back its own unit of work only
+    result = runner.invoke(args=["plates", "issue", factories.valid_credit_code()])
+    assert result.exit_code == 1 and "不存在" in result.output
+    assert plates.resolve_token(db.session, token).state == plates.CURRENT
+
+
 def test_the_old_plate_page_says_it_was_replaced_and_from_when(client, runner, est):
     old = est.active_plate.token
     ok(runner, "plates", "issue", est.credit_code)
