@@ -68,3 +68,13 @@ def test_an_instance_under_a_path_prefix_serves_the_decoded_url(app):
     mounted = Client(DispatcherMiddleware(lambda env, start: (start("404 Not Found", []), [b""])[1], {"/hs": app}))
     response = mounted.get(decoded.split(".CN", 1)[1])
     assert response.status_code == 200 and est.name in response.get_data(as_text=True)
+
+
+def test_version_4_at_q_holds_a_host_and_path_of_46_characters_and_no_more():
+    """32**10 tokens of 10 characters; `HTTPS://` + `/P/` + token leave 46 of version 4-Q's 67
+    alphanumeric characters for the host (docs/plates.md)."""
+    host = "WSJD." + "A" * 35 + ".GOV.CN"
+    assert len(host) == 47
+    assert plate_symbol(plate_url(f"https://{host[1:]}", new_token())).version == 4
+    with pytest.raises(PlateUrlTooLong):
+        plate_symbol(plate_url(f"https://{host}", new_token()))
