@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
 from supervision.extensions import db
 from supervision.registry import plates
@@ -17,7 +17,10 @@ def index():
 @public_site.route("/P/<token>")
 def plate(token: str):
     """What a citizen sees after scanning an establishment's plate."""
-    establishment = plates.establishment_for_token(db.session, token)
-    if establishment is None:
-        abort(404)
+    resolution = plates.resolve_token(db.session, token)
+    if resolution.state == plates.UNKNOWN:
+        return render_template("plate_unknown.html"), 404
+    if resolution.state == plates.REPLACED:
+        return render_template("plate_replaced.html", r=resolution)
+    establishment = resolution.establishment
     return render_template("plate.html", e=establishment, status_name=STATUS_NAMES[establishment.status])

@@ -201,14 +201,14 @@ def test_plate_page_shows_the_establishment(client, field):
 
 def test_plate_page_of_an_unknown_token_is_a_404_page(client):
     page = assert_chinese_page(client.get("/P/ZZZZZZZZZZ"), 404)
-    assert "页面不存在" in page
+    assert "不是卫生健康部门发放的有效二维码身份牌" in page
 
 
-def test_plate_page_of_a_revoked_token_is_a_404_page(client, field):
+def test_plate_page_of_a_replaced_token_says_it_was_replaced(client, field):
     old = field.establishment.active_plate.token
     plates.issue_plate(db.session, field.establishment, ACTOR)
     db.session.commit()
-    assert_chinese_page(client.get(f"/P/{old}"), 404)
+    assert "已换发新标牌" in assert_chinese_page(client.get(f"/P/{old}"), 200)
 
 
 # --- health --------------------------------------------------------------------------------
