@@ -132,6 +132,8 @@ def register(app: Flask) -> None:
     app.cli.commands.pop("db", None)
     from supervision.credit import commands as credit_commands  # credit, penalties, rectification (issue 15A)
     credit_commands.register_commands(app)
+    from supervision.sampling import commands as sampling_commands  # draw, inspectors conflict (issue 18)
+    sampling_commands.register(app)
 
 
 def create_cli_app():
