@@ -71,7 +71,7 @@ class RowIdConverter(IntegerConverter):
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, credit, devices, grading, health, inspections, sync
+    from field_api import attachments, credit, devices, draws, grading, health, inspections, sync
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
@@ -80,6 +80,7 @@ def init_api(app: Flask) -> Api:
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
-    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp):
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
+                      draws.blp):
         api.register_blueprint(blueprint)
     return api

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from math import ceil, floor
+from typing import NamedTuple
 
 from supervision.sampling.plan import STRATA, Plan
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     id: int
     stratum: str  # A–E or "ungraded"
     grid_id: int | None
@@ -31,8 +31,7 @@ class Candidate:
     high_risk: bool
 
 
-@dataclass(frozen=True)
-class InspectorRow:
+class InspectorRow(NamedTuple):
     id: int
     jurisdiction_id: int
     grid_ids: tuple[int, ...]
@@ -40,8 +39,7 @@ class InspectorRow:
     valid_until: date
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     id: int
     stratum: str
     reason: str  # "high_risk", "ratio" or "floor"
@@ -66,10 +64,22 @@ class Outcome:
     candidates: int
     floor_needed: int
     pairing: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)  # target id -> its sort key
 
 
 def sort_key(seed: str, ident: int) -> str:
     return hashlib.sha256(f"{seed}:{ident}".encode("ascii")).hexdigest()
+
+
+def _keyer(seed: str):
+    """sort_key for one seed, hashing the prefix once (the same digests, computed faster)."""
+    prefix = hashlib.sha256(f"{seed}:".encode("ascii"))
+
+    def key(ident: int) -> str:
+        h = prefix.copy()
+        h.update(b"%d" % ident)
+        return h.hexdigest()
+    return key
 
 
 def _inspector_key(seed: str, inspector_id: int) -> int:
@@ -100,20 +110,21 @@ def spread(shortfall: int, remaining: dict[str, int]) -> dict[str, int]:
 
 
 def select_targets(plan: Plan, seed: str, candidates: list[Candidate]) -> Outcome:
-    by_stratum: dict[str, list[tuple[str, Candidate]]] = {s: [] for s in STRATA}
+    key = _keyer(seed)
+    by_stratum: dict[str, list[tuple[str, int, Candidate]]] = {s: [] for s in STRATA}
     for c in candidates:
-        by_stratum[c.stratum].append((sort_key(seed, c.id), c))
+        by_stratum[c.stratum].append((key(c.id), c.id, c))
     counts = {s: StratumCount(candidates=len(rows)) for s, rows in by_stratum.items()}
-    chosen: dict[str, list[tuple[str, Candidate, str]]] = {}
-    rest: dict[str, list[tuple[str, Candidate]]] = {}
+    chosen: dict[str, list[tuple[str, int, Candidate, str]]] = {}
+    rest: dict[str, list[tuple[str, int, Candidate]]] = {}
     for s, rows in by_stratum.items():
-        rows.sort(key=lambda kc: (kc[0], kc[1].id))
-        high = [(k, c, "high_risk") for k, c in rows if c.high_risk]
-        others = [(k, c) for k, c in rows if not c.high_risk]
+        rows.sort()  # by key, then id (ids are unique, so the candidate is never compared)
+        high = [(k, i, c, "high_risk") for k, i, c in rows if c.high_risk]
+        others = [row for row in rows if not row[2].high_risk]
         counts[s].high_risk = len(high)
         counts[s].quota = quota(len(rows), plan.ratio(s))
         fill = max(0, counts[s].quota - len(high))
-        chosen[s] = high + [(k, c, "ratio") for k, c in others[:fill]]
+        chosen[s] = high + [(k, i, c, "ratio") for k, i, c in others[:fill]]
         rest[s] = others[fill:]
     total = len(candidates)
     needed = ceil(total * plan.coverage)
@@ -121,11 +132,11 @@ def select_targets(plan: Plan, seed: str, candidates: list[Candidate]) -> Outcom
     extra = spread(needed - drawn, {s: len(rest[s]) for s in STRATA})
     for s in STRATA:
         counts[s].floor_extra = extra[s]
-        chosen[s] += [(k, c, "floor") for k, c in rest[s][:extra[s]]]
+        chosen[s] += [(k, i, c, "floor") for k, i, c in rest[s][:extra[s]]]
         counts[s].drawn = len(chosen[s])
-    everything = sorted((row for rows in chosen.values() for row in rows), key=lambda r: (r[0], r[1].id))
-    targets = [Target(c.id, c.stratum, reason, i) for i, (_, c, reason) in enumerate(everything)]
-    return Outcome(targets, counts, total, needed)
+    everything = sorted(row for rows in chosen.values() for row in rows)
+    targets = [Target(i, c.stratum, reason, n) for n, (_, i, c, reason) in enumerate(everything)]
+    return Outcome(targets, counts, total, needed, keys={i: k for k, i, _, _ in everything})
 
 
 def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[int, Candidate],
@@ -151,7 +162,7 @@ def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[in
     paired = 0
     for n, target in enumerate(outcome.targets):
         cand = candidates[target.id]
-        tkey = int(sort_key(seed, target.id)[:16], 16)
+        tkey = int(outcome.keys[target.id][:16], 16)
         grid_ids = by_grid.get(cand.grid_id, []) if cand.grid_id is not None else []
         in_grid = [i for i in grid_ids if (i, target.id) not in conflicts]
         pool = sorted(in_grid, key=lambda i: (load[i], ikey[i] ^ tkey, i))

@@ -89,7 +89,7 @@ def candidate_query(plan: Plan, scope: Scope, draw_id: int):
 
 def read_candidates(session: Session, plan: Plan, scope: Scope, draw_id: int) -> list[Candidate]:
     risky = high_risk_subjects(session, scope.jurisdiction_ids, plan.period_start)
-    rows = session.execute(candidate_query(plan, scope, draw_id).execution_options(yield_per=50000))
+    rows = session.execute(candidate_query(plan, scope, draw_id)).all()
     return [Candidate(i, g or "ungraded", grid, j, i in risky) for i, g, grid, j in rows]
 
 
@@ -106,32 +106,29 @@ def read_inspectors(session: Session, scope: Scope) -> list[InspectorRow]:
         .where(Inspector.active.is_(True), Inspector.jurisdiction_id.in_(scope.jurisdiction_ids)).order_by(Inspector.id))]
 
 
-def _chunks(ids: list[int], size: int = 5000):
-    for n in range(0, len(ids), size):
-        yield ids[n:n + size]
+def read_conflicts(session: Session, scope: Scope, establishment_ids: list[int]) -> set[tuple[int, int]]:
+    """Declared conflicts with the targets. Read for the whole scope (a small table) and kept
+    for the targets: an `IN` list of a few hundred thousand ids costs more than the rows."""
+    wanted = set(establishment_ids)
+    rows = session.execute(select(InspectorConflict.inspector_id, InspectorConflict.establishment_id)
+                           .join(Establishment, Establishment.id == InspectorConflict.establishment_id)
+                           .where(Establishment.jurisdiction_id.in_(scope.jurisdiction_ids)))
+    return {(i, e) for i, e in rows if e in wanted}
 
 
-def read_conflicts(session: Session, establishment_ids: list[int]) -> set[tuple[int, int]]:
-    found: set[tuple[int, int]] = set()
-    for chunk in _chunks(establishment_ids):
-        found |= {(a, b) for a, b in session.execute(select(InspectorConflict.inspector_id, InspectorConflict.establishment_id)
-                                     .where(InspectorConflict.establishment_id.in_(chunk)))}
-    return found
-
-
-def read_last_pairs(session: Session, establishment_ids: list[int]) -> dict[int, tuple[int, ...]]:
-    """The inspectors of each establishment's latest current inspection."""
-    pairs: dict[int, tuple[int, ...]] = {}
-    for chunk in _chunks(establishment_ids):
-        rank = func.row_number().over(partition_by=Inspection.establishment_id,
-                                      order_by=(Inspection.started_at.desc(), Inspection.uuid.desc()))
-        latest = (select(Inspection.uuid.label("uuid"), Inspection.establishment_id.label("eid"), rank.label("rn"))
-                  .where(Inspection.establishment_id.in_(chunk), Inspection.superseded_at.is_(None)).subquery())
-        rows = session.execute(select(latest.c.eid, InspectionInspector.inspector_id)
-                               .join(InspectionInspector, InspectionInspector.inspection_uuid == latest.c.uuid)
-                               .where(latest.c.rn == 1))
-        members: dict[int, list[int]] = {}
-        for eid, iid in rows:
+def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """The inspectors of each target's latest current inspection."""
+    wanted = set(establishment_ids)
+    rank = func.row_number().over(partition_by=Inspection.establishment_id,
+                                  order_by=(Inspection.started_at.desc(), Inspection.uuid.desc()))
+    latest = (select(Inspection.uuid.label("uuid"), Inspection.establishment_id.label("eid"), rank.label("rn"))
+              .join(Establishment, Establishment.id == Inspection.establishment_id)
+              .where(Establishment.jurisdiction_id.in_(scope.jurisdiction_ids), Inspection.superseded_at.is_(None))
+              .subquery())
+    members: dict[int, list[int]] = {}
+    for eid, iid in session.execute(select(latest.c.eid, InspectionInspector.inspector_id)
+                                    .join(InspectionInspector, InspectionInspector.inspection_uuid == latest.c.uuid)
+                                    .where(latest.c.rn == 1)):
+        if eid in wanted:
             members.setdefault(eid, []).append(iid)
-        pairs.update({eid: tuple(sorted(ids)) for eid, ids in members.items()})
-    return pairs
+    return {eid: tuple(sorted(ids)) for eid, ids in members.items()}

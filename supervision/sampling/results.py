@@ -122,3 +122,48 @@ def result_rows(session: Session, draw_id: int) -> list[tuple]:
         raise NotFound("抽查不存在")
     return [(r.plan_code, r.draw_id, r.establishment_name, r.credit_code, r.inspected_on.isoformat(), r.outcome)
             for r in _published(session, Draw.plan_code == draw.plan_code)]
+
+
+@dataclass
+class DrawView:
+    """A draw as a terminal may read it: the plan, seed and digests, counts per stratum, and
+    the targets its own inspector was drawn for."""
+
+    id: int
+    plan: dict
+    status: str
+    seed: str
+    chain_hash: str
+    plan_sha256: str
+    candidate_sha256: str | None
+    result_sha256: str | None
+    candidates: int | None
+    drawn: int | None
+    strata: dict
+    my_targets: list
+
+
+def draw_for_actor(session: Session, actor, draw_id: int) -> DrawView:
+    """Read a draw; a device or desk user only when the plan's scope covers its jurisdiction."""
+    from supervision.errors import Forbidden
+    from supervision.sampling import candidates as reading
+    from supervision.sampling.plan import Plan
+
+    draw = session.get(Draw, draw_id)
+    if draw is None:
+        raise NotFound("抽查不存在")
+    plan = Plan.from_dict(draw.summary["plan"])
+    scope = reading.resolve_scope(session, plan)
+    if not any(actor.covers(j) for j in scope.jurisdiction_ids):
+        raise Forbidden("该抽查不在本辖区")
+    mine = []
+    if actor.inspector_id is not None:
+        mine = [{"establishment_id": t.establishment_id, "stratum": t.stratum, "task_id": t.task_id,
+                 "inspector_ids": list(t.inspector_ids)}
+                for t in session.execute(select(DrawTarget).where(DrawTarget.draw_id == draw.id)
+                                         .order_by(DrawTarget.position)).scalars()
+                if actor.inspector_id in (t.inspector_ids or [])]
+    summary = draw.summary or {}
+    return DrawView(draw.id, summary["plan"], draw.status, draw.seed, draw.chain_hash, draw.plan_sha256,
+                    draw.candidate_sha256, draw.result_sha256, summary.get("candidates"), summary.get("drawn"),
+                    {s: {k: v for k, v in r.items()} for s, r in summary.get("strata", {}).items()}, mine)

@@ -114,8 +114,8 @@ def compute(session: Session, draw: Draw) -> tuple[algorithm.Outcome, Inputs]:
     candidates = reading.read_candidates(session, plan, scope, draw.id)
     outcome = algorithm.select_targets(plan, draw.seed, candidates)
     target_ids = [t.id for t in outcome.targets]
-    inputs = Inputs(candidates, reading.read_inspectors(session, scope), reading.read_conflicts(session, target_ids),
-                    reading.read_last_pairs(session, target_ids))
+    inputs = Inputs(candidates, reading.read_inspectors(session, scope), reading.read_conflicts(session, scope, target_ids),
+                    reading.read_last_pairs(session, scope, target_ids))
     algorithm.pair_inspectors(plan, draw.seed, outcome, {c.id: c for c in candidates}, inputs.inspectors,
                               inputs.conflicts, inputs.last_pairs)
     return outcome, inputs
