@@ -480,3 +480,23 @@ def test_progress_and_published_results_of_finished_inspections(runner, client, 
 
 def test_an_unknown_plan_page_is_a_404(client):
     assert client.get("/draws/NOPE").status_code == 404
+
+
+# --- the read-only API --------------------------------------------------------------------------
+
+def test_a_device_reads_a_draw_of_its_jurisdiction_with_its_own_targets(runner, client, field, tmp_path):
+    w.publish_grades({field.establishment: "D"})
+    report = run(runner, tmp_path, w.plan(grids=(field.establishment.grid.code,)))
+    body = client.get(f"/api/v1/draws/{report['draw_id']}", headers=field.headers).get_json()
+    assert body["seed"] == report["seed"] and body["plan"]["code"] == "P1"
+    assert [t["establishment_id"] for t in body["my_targets"]] == [field.establishment.id]
+    assert body["strata"]["D"]["drawn"] == 1
+
+
+def test_a_device_cannot_read_a_draw_of_another_jurisdiction(runner, client, field, tmp_path):
+    other = factories.jurisdiction(code="320104", name="秦淮区")
+    w.establishments(factories.grid(other), 2, district="320104")
+    report = run(runner, tmp_path, w.plan(jurisdictions=("320104",)))
+    assert client.get(f"/api/v1/draws/{report['draw_id']}", headers=field.headers).status_code == 403
+    assert client.get("/api/v1/draws/999999", headers=field.headers).status_code == 404
+    assert client.get(f"/api/v1/draws/{report['draw_id']}").status_code == 401

@@ -145,11 +145,7 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
     outcome, inputs = compute(session, draw)
     blob, _, candidate_sha, pairing_sha = _pack(inputs)
     result_sha = sha256_text(algorithm.result_text(outcome.targets))
-    rows = [{"draw_id": draw.id, "establishment_id": t.id, "stratum": t.stratum, "reason": t.reason,
-             "position": t.position, "inspector_ids": list(t.inspector_ids), "no_pair_reason": t.no_pair_reason}
-            for t in outcome.targets]
-    for n in range(0, len(rows), 10000):
-        session.execute(insert(DrawTarget), rows[n:n + 10000])
+    _store_targets(session, draw.id, outcome.targets)
     summary = _summary(plan, outcome)
     draw.candidates_blob, draw.candidate_count, draw.candidate_sha256 = blob, len(inputs.candidates), candidate_sha
     draw.result_sha256, draw.status, draw.drawn_at = result_sha, "drawn", utcnow()
@@ -162,6 +158,34 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
     if create_tasks:
         _create_tasks(session, actor, draw, plan)
     return draw
+
+
+_TARGET_COLUMNS = ("draw_id", "establishment_id", "stratum", "reason", "position", "inspector_ids", "no_pair_reason")
+
+
+def _store_targets(session: Session, draw_id: int, targets: list[algorithm.Target]) -> None:
+    """Every target row: COPY on PostgreSQL (a draw may have hundreds of thousands), one
+    multi-row INSERT per batch elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor.copy(f"COPY draw_targets ({', '.join(_TARGET_COLUMNS)}) FROM STDIN") as copy:
+            for t in targets:
+                copy.write_row((draw_id, t.id, t.stratum, t.reason, t.position,
+                                json.dumps(list(t.inspector_ids)), t.no_pair_reason))
+        return
+    rows = [dict(zip(_TARGET_COLUMNS, (draw_id, t.id, t.stratum, t.reason, t.position, list(t.inspector_ids),
+                                       t.no_pair_reason))) for t in targets]
+    for n in range(0, len(rows), 10000):
+        session.execute(insert(DrawTarget.__table__), rows[n:n + 10000])
+
+
+def _recorded(session: Session, draw_id: int) -> list[algorithm.Target]:
+    """The stored targets, as plain rows (no ORM objects: there may be hundreds of thousands)."""
+    t = DrawTarget.__table__.c
+    return [algorithm.Target(eid, stratum, reason, position, tuple(ids or ()), why)
+            for eid, stratum, reason, position, ids, why in session.execute(
+                select(t.establishment_id, t.stratum, t.reason, t.position, t.inspector_ids, t.no_pair_reason)
+                .where(t.draw_id == draw_id))]
 
 
 def _create_tasks(session: Session, actor: audit.Actor, draw: Draw, plan: Plan) -> None:
@@ -248,8 +272,7 @@ def verify(session: Session, draw_id: int) -> Verification:
         say("检查人员名录、利益冲突或上次检查人员的记录已被改动：摘要与审计链中记录的不符")
     inspectors, conflicts, last_pairs = algorithm.parse_pairing_inputs(json.loads(pairing))
     expected = algorithm.draw(plan, seeded.get("seed", draw.seed), stored, inspectors, conflicts, last_pairs)
-    recorded = {t.establishment_id: t for t in session.execute(
-        select(DrawTarget).where(DrawTarget.draw_id == draw.id)).scalars()}
+    recorded = {t.id: t for t in _recorded(session, draw.id)}
     # Candidates named: a recorded target that the stored list no longer holds, or holds
     # with another stratum.
     for eid, t in sorted(recorded.items()):
@@ -265,13 +288,11 @@ def verify(session: Session, draw_id: int) -> Verification:
         say(f"抽中对象被改动：单位 {eid} 在记录中，但按算法不应被抽中")
     for eid in sorted(set(recorded) & set(wanted)):
         got, want = recorded[eid], wanted[eid]
-        if tuple(got.inspector_ids) != want.inspector_ids:
+        if got.inspector_ids != want.inspector_ids:
             say(f"检查人员组合被改动：单位 {eid} 记录为 {list(got.inspector_ids)}，按算法应为 {list(want.inspector_ids)}")
         if (got.reason, got.position) != (want.reason, want.position):
             say(f"抽中对象被改动：单位 {eid} 的抽中原因或顺序与算法结果不符")
-    stored_result = algorithm.result_text([algorithm.Target(t.establishment_id, t.stratum, t.reason, t.position,
-                                                            tuple(t.inspector_ids), t.no_pair_reason)
-                                           for t in recorded.values()])
+    stored_result = algorithm.result_text(list(recorded.values()))
     if sha256_text(stored_result) != ran.get("result_sha256"):
         say("抽取结果摘要与审计链中记录的不符")
     return report
@@ -297,9 +318,7 @@ def export(session: Session, draw_id: int, out: Path) -> list[Path]:
     if draw.status != "drawn":
         raise Conflict("该抽查尚未抽取")
     text, pairing = unpack(draw)
-    targets = [algorithm.Target(t.establishment_id, t.stratum, t.reason, t.position, tuple(t.inspector_ids),
-                                t.no_pair_reason)
-               for t in session.execute(select(DrawTarget).where(DrawTarget.draw_id == draw.id)).scalars()]
+    targets = _recorded(session, draw.id)
     _, ran = _entry(session, draw, RUN_ACTION)
     seed_entry, _ = _entry(session, draw, SEED_ACTION)
     files = {
