@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 
 from supervision.credit.grading.runs import current_grades
 from supervision.extensions import db
-from supervision.inspections.models import Task
 from supervision.registry.models import Establishment
 from supervision.sampling import algorithm, candidates as reading
 from supervision.sampling.models import Draw, DrawTarget, TaskInspector
