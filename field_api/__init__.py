@@ -71,8 +71,19 @@ class RowIdConverter(IntegerConverter):
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import (attachments, credit, credit_check, credit_lifecycle, credit_report, devices, grading, health,
-                           inspections, sync)
+    from field_api import (
+        attachments,
+        credit,
+        credit_check,
+        credit_lifecycle,
+        credit_report,
+        devices,
+        draws,
+        grading,
+        health,
+        inspections,
+        sync,
+    )
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
@@ -84,6 +95,6 @@ def init_api(app: Flask) -> Api:
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
-                      credit_lifecycle.blp, credit_check.blp, credit_report.blp):
+                      credit_lifecycle.blp, credit_check.blp, credit_report.blp, draws.blp):
         api.register_blueprint(blueprint)
     return api

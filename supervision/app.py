@@ -164,3 +164,4 @@ def _import_models() -> None:
     import supervision.devices.models  # noqa: F401
     import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401
+    import supervision.sampling.models  # noqa: F401

@@ -139,6 +139,8 @@ def register(app: Flask) -> None:
     lifecycle_commands.register_commands(app)
     from supervision.credit.report import report_command
     credit_commands.credit_group.add_command(report_command)
+    from supervision.sampling import commands as sampling_commands  # draw, inspectors conflict (issue 18)
+    sampling_commands.register(app)
 
 
 def create_cli_app():

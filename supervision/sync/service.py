@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.audit.models import AuditEntry, AuditHead
@@ -70,9 +70,18 @@ def _establishments_query():
     )
 
 
-def _open_tasks(session: Session, grid_ids: list[int]) -> list[Task]:
+def _assigned(inspector_id: int, task_ids=None):
+    """Tasks assigned to this inspector by name (a drawn pair), wherever their grid."""
+    from supervision.sampling.models import TaskInspector
+
+    query = select(TaskInspector.task_id).where(TaskInspector.inspector_id == inspector_id)
+    return query if task_ids is None else query.where(TaskInspector.task_id.in_(task_ids))
+
+
+def _open_tasks(session: Session, grid_ids: list[int], inspector_id: int) -> list[Task]:
     return list(session.execute(
-        select(Task).where(Task.grid_id.in_(grid_ids), Task.status == "open").order_by(Task.id)
+        select(Task).where(or_(Task.grid_id.in_(grid_ids), Task.id.in_(_assigned(inspector_id))), Task.status == "open")
+        .order_by(Task.id)
     ).scalars())
 
 
@@ -111,7 +120,7 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     page = BootstrapPage(cursor=cursor, establishments=rows, next_after_id=rows[-1].id if more else None,
                          first_page=first_page, grades=_grades(session, rows))
     if page.first_page:
-        page.tasks = _open_tasks(session, grid_ids)
+        page.tasks = _open_tasks(session, grid_ids, identity.inspector.id)
         page.checklist_versions = checklists.versions_in_use(session)
         page.inspectors = _directory(session, identity)
         page.categories = list(session.execute(select(EstablishmentCategory).order_by(EstablishmentCategory.code)).scalars())
@@ -162,8 +171,9 @@ def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, pa
             elif grid_before.get(est.id, set()) & grid_ids:
                 result.removed_establishment_ids.append(est.id)
     if ids["tasks"]:
+        assigned = set(session.execute(_assigned(identity.inspector.id, ids["tasks"])).scalars())
         for task in session.execute(select(Task).where(Task.id.in_(ids["tasks"])).order_by(Task.id)).scalars():
-            if task.grid_id not in grid_ids:
+            if task.grid_id not in grid_ids and task.id not in assigned:
                 continue
             if task.status == "open":
                 result.tasks.append(task)

@@ -1,0 +1,134 @@
+"""What a draw reads from the database: its scope, the candidate establishments with their
+current grade and high-risk flag, and the inspector directory with its constraints."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from supervision.checklists.models import ChecklistTemplate
+from supervision.credit.grading.models import Grade, GradingRun
+from supervision.inspections.models import Inspection, InspectionInspector
+from supervision.registry.models import Establishment, EstablishmentCategory, Grid, Inspector, Jurisdiction, inspector_grids
+from supervision.sampling.algorithm import Candidate, InspectorRow
+from supervision.sampling.models import Draw, DrawTarget, InspectorConflict
+from supervision.sampling.plan import Plan, PlanInvalid
+from supervision.sampling.risk import high_risk_subjects
+
+
+class Scope:
+    def __init__(self, jurisdiction_ids: list[int], grid_ids: list[int], categories: list[str]):
+        self.jurisdiction_ids, self.grid_ids, self.categories = jurisdiction_ids, grid_ids, categories
+
+
+def _invalid(key: str, reason: str):
+    raise PlanInvalid(f"抽查计划无效：[{key}] {reason}", fields={key: [reason]})
+
+
+def resolve_scope(session: Session, plan: Plan) -> Scope:
+    """The plan's codes as ids, each checked; a jurisdiction brings its sub-areas."""
+    everything = session.execute(select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.parent_id)).all()
+    by_code = {code: jid for jid, code, _ in everything}
+    children: dict[int, list[int]] = {}
+    for jid, _, parent in everything:
+        children.setdefault(parent, []).append(jid)
+    ids: set[int] = set()
+    for code in plan.jurisdictions:
+        if code not in by_code:
+            _invalid("scope.jurisdictions", f"辖区“{code}”不存在")
+        stack = [by_code[code]]
+        while stack:
+            jid = stack.pop()
+            if jid not in ids:
+                ids.add(jid)
+                stack += children.get(jid, [])
+    grid_ids = []
+    if plan.grids:
+        grids = dict(session.execute(select(Grid.code, Grid.id).where(Grid.code.in_(plan.grids))).all())
+        for code in plan.grids:
+            if code not in grids:
+                _invalid("scope.grids", f"网格“{code}”不存在")
+        grid_ids = [grids[c] for c in plan.grids]
+    if plan.categories:
+        known = set(session.execute(select(EstablishmentCategory.code)
+                                    .where(EstablishmentCategory.code.in_(plan.categories))).scalars())
+        for code in plan.categories:
+            if code not in known:
+                _invalid("scope.categories", f"单位类别“{code}”不存在")
+    if session.execute(select(ChecklistTemplate.id).where(ChecklistTemplate.code == plan.checklist)).first() is None:
+        _invalid("items.checklist", f"检查表“{plan.checklist}”不存在")
+    return Scope(sorted(ids), grid_ids, list(plan.categories))
+
+
+def _latest_grades():
+    """Each subject's latest published grade, ranked exactly as
+    `supervision.credit.grading.runs.current_grades` ranks them (newest year, then newest
+    publication, then newest run), but as a subquery joined in the database: the draw reads up
+    to a million establishments, too many for an `IN` list. A test pins the two together."""
+    rank = func.row_number().over(
+        partition_by=Grade.subject_id,
+        order_by=(GradingRun.year.desc(), GradingRun.published_at.desc(), GradingRun.id.desc()))
+    ranked = (select(Grade.subject_id.label("subject_id"), Grade.grade.label("grade"), rank.label("rn"))
+              .join(GradingRun, GradingRun.id == Grade.run_id).where(GradingRun.status == "published").subquery())
+    return select(ranked.c.subject_id, ranked.c.grade).where(ranked.c.rn == 1).subquery()
+
+
+def candidate_query(plan: Plan, scope: Scope, draw_id: int):
+    grades = _latest_grades()
+    earlier = (select(DrawTarget.establishment_id).join(Draw, Draw.id == DrawTarget.draw_id)
+               .where(Draw.plan_code == plan.code, Draw.id != draw_id))
+    query = (select(Establishment.id, grades.c.grade, Establishment.grid_id, Establishment.jurisdiction_id)
+             .outerjoin(grades, grades.c.subject_id == Establishment.subject_id)
+             .where(Establishment.status != "closed", Establishment.jurisdiction_id.in_(scope.jurisdiction_ids),
+                    Establishment.id.not_in(earlier)))
+    if scope.grid_ids:
+        query = query.where(Establishment.grid_id.in_(scope.grid_ids))
+    if scope.categories:
+        query = query.where(Establishment.category_code.in_(scope.categories))
+    return query.order_by(Establishment.id)
+
+
+def read_candidates(session: Session, plan: Plan, scope: Scope, draw_id: int) -> list[Candidate]:
+    risky = high_risk_subjects(session, scope.jurisdiction_ids, plan.period_start)
+    rows = session.execute(candidate_query(plan, scope, draw_id)).all()
+    return [Candidate(i, g or "ungraded", grid, j, i in risky) for i, g, grid, j in rows]
+
+
+def read_inspectors(session: Session, scope: Scope) -> list[InspectorRow]:
+    """Active inspectors of the scope's jurisdictions, with their grids."""
+    grids: dict[int, list[int]] = {}
+    for inspector_id, grid_id in session.execute(
+            select(inspector_grids.c.inspector_id, inspector_grids.c.grid_id)
+            .join(Inspector, Inspector.id == inspector_grids.c.inspector_id)
+            .where(Inspector.active.is_(True), Inspector.jurisdiction_id.in_(scope.jurisdiction_ids))):
+        grids.setdefault(inspector_id, []).append(grid_id)
+    return [InspectorRow(i, j, tuple(sorted(grids.get(i, ()))), f, u) for i, j, f, u in session.execute(
+        select(Inspector.id, Inspector.jurisdiction_id, Inspector.certificate_valid_from, Inspector.certificate_valid_until)
+        .where(Inspector.active.is_(True), Inspector.jurisdiction_id.in_(scope.jurisdiction_ids)).order_by(Inspector.id))]
+
+
+def read_conflicts(session: Session, scope: Scope, establishment_ids: list[int]) -> set[tuple[int, int]]:
+    """Declared conflicts with the targets. Read for the whole scope (a small table) and kept
+    for the targets: an `IN` list of a few hundred thousand ids costs more than the rows."""
+    wanted = set(establishment_ids)
+    rows = session.execute(select(InspectorConflict.inspector_id, InspectorConflict.establishment_id)
+                           .join(Establishment, Establishment.id == InspectorConflict.establishment_id)
+                           .where(Establishment.jurisdiction_id.in_(scope.jurisdiction_ids)))
+    return {(i, e) for i, e in rows if e in wanted}
+
+
+def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """The inspectors of each target's latest current inspection."""
+    wanted = set(establishment_ids)
+    rank = func.row_number().over(partition_by=Inspection.establishment_id,
+                                  order_by=(Inspection.started_at.desc(), Inspection.uuid.desc()))
+    latest = (select(Inspection.uuid.label("uuid"), Inspection.establishment_id.label("eid"), rank.label("rn"))
+              .join(Establishment, Establishment.id == Inspection.establishment_id)
+              .where(Establishment.jurisdiction_id.in_(scope.jurisdiction_ids), Inspection.superseded_at.is_(None))
+              .subquery())
+    members: dict[int, list[int]] = {}
+    for eid, iid in session.execute(select(latest.c.eid, InspectionInspector.inspector_id)
+                                    .join(InspectionInspector, InspectionInspector.inspection_uuid == latest.c.uuid)
+                                    .where(latest.c.rn == 1)):
+        if eid in wanted:
+            members.setdefault(eid, []).append(iid)
+    return {eid: tuple(sorted(ids)) for eid, ids in members.items()}
