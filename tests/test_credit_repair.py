@@ -145,6 +145,7 @@ def test_the_notice_pdf_carries_the_chinese_name_and_numbers_with_every_glyph(ru
     out = tmp_path / "notice.pdf"
     ok(runner, "repairs", "notice", application.id, "--out", out)
     reader = pypdf.PdfReader(io.BytesIO(out.read_bytes()))
+    # pypdf reads each character of this CID font with a leading NUL (poppler's pdftotext does not)
     text = "".join(page.extract_text() for page in reader.pages).replace("\x00", "")
     for expected in ("信用修复确认书", "玄武区金陵大酒店", est.credit_code, application.notice_no, "罚款五千元", "2026-06-01"):
         assert expected in text

@@ -184,3 +184,23 @@ def test_every_step_is_audited(runner, penalty):
     ok(runner, "objections", "decide", objection.id, "--rejected", "--reason", "维持", "--by", "李所长")
     actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.seq)).scalars().all()
     assert {"objection.raise", "objection.decide", "credit_record.status"} <= set(actions)
+
+
+def test_add_year_takes_holidays_and_make_up_days(runner, app):
+    from supervision.credit.calendar import WorkingDays
+
+    ok(runner, "calendar", "add-year", "2027", "--source", "国办发明电〔2026〕X号", "--holiday", "2027-01-01:元旦",
+       "--workday", "2027-02-07:春节调休")
+    days = WorkingDays(db.session)
+    assert not days.is_workday(date(2027, 1, 1)) and days.is_workday(date(2027, 2, 7))
+    assert days.is_workday(date(2027, 1, 4)) and not days.is_workday(date(2027, 1, 9))
+    assert "2027\t国办发明电〔2026〕X号" in ok(runner, "calendar", "show")
+
+
+def test_a_bad_calendar_file_is_refused_whole(runner, app, tmp_path):
+    from supervision.credit.lifecycle_models import CalendarYear
+
+    bad = tmp_path / "2027.csv"
+    bad.write_text("2027-01-01,holiday,元旦\n2027-01-02,holiday,周六\n", encoding="utf-8")
+    assert "本来就是休息日" in refused(runner, "calendar", "load", bad, "--source", "x")
+    assert db.session.get(CalendarYear, 2027) is None

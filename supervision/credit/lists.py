@@ -60,11 +60,31 @@ class Candidate:
     cause_record_id: int | None = None
 
 
+def _dishonesty(session: Session, subject_ids: list[int], on: date, earliest: date) -> dict[int, list]:
+    """Counting dishonesty records that arose in (earliest, on], per subject, newest first: one
+    query for the whole scope."""
+    found: dict[int, list] = {}
+    for start in range(0, len(subject_ids), 5000):
+        rows = session.execute(select(CreditRecord.subject_id, CreditRecord.id, CreditRecord.title, CreditRecord.severity,
+                                      CreditRecord.arose_on).where(
+            CreditRecord.subject_id.in_(subject_ids[start:start + 5000]), CreditRecord.kind == "dishonesty",
+            CreditRecord.status.in_(("effective", "under_objection")), CreditRecord.superseded_at.is_(None),
+            CreditRecord.arose_on > earliest, CreditRecord.arose_on <= on)
+            .order_by(CreditRecord.arose_on.desc(), CreditRecord.id.desc())).all()
+        for row in rows:
+            found.setdefault(row.subject_id, []).append(row)
+    return found
+
+
 def _candidates(session: Session, policies: Policies, establishments: list[Establishment], on: date) -> list[Candidate]:
-    grades = published_grades(session, [e.subject_id for e in establishments])
+    subject_ids = [e.subject_id for e in establishments]
+    grades = published_grades(session, subject_ids)
+    rules_of = {e.id: policies.resolve(KIND, e.jurisdiction_id, on).value for e in establishments}
+    windows = [r.black_within_months for r in rules_of.values() if r.black_severity]
+    dishonesty = _dishonesty(session, subject_ids, on, add_months(on, -max(windows))) if windows else {}
     result = []
     for e in establishments:
-        rules = policies.resolve(KIND, e.jurisdiction_id, on).value
+        rules = rules_of[e.id]
         by_year = grades.get(e.subject_id, {})
         if by_year:
             latest = max(by_year)
@@ -78,18 +98,15 @@ def _candidates(session: Session, policies: Policies, establishments: list[Estab
                 continue
         if rules.black_severity:
             since = add_months(on, -rules.black_within_months)
-            hit = session.execute(select(CreditRecord.id, CreditRecord.title).where(
-                CreditRecord.subject_id == e.subject_id, CreditRecord.kind == "dishonesty",
-                CreditRecord.severity == rules.black_severity, CreditRecord.status.in_(("effective", "under_objection")),
-                CreditRecord.superseded_at.is_(None), CreditRecord.arose_on > since, CreditRecord.arose_on <= on)
-                .order_by(CreditRecord.arose_on.desc())).first()
+            hit = next((r for r in dishonesty.get(e.subject_id, ())
+                        if r.severity == rules.black_severity and r.arose_on > since), None)
             if hit is not None:
                 result.append(Candidate(e, "blacklist", "serious_dishonesty", f"有严重失信行为：{hit.title}（信用信息 {hit.id}）",
                                         hit.id))
     return result
 
 
-def _scope(session: Session, actor: audit.Actor, jurisdiction: str | None) -> list[Establishment]:
+def establishments_in_scope(session: Session, actor: audit.Actor, jurisdiction: str | None) -> list[Establishment]:
     query = select(Establishment).where(Establishment.status == "active").order_by(Establishment.id)
     if jurisdiction:
         j = session.execute(select(Jurisdiction).where(Jurisdiction.code == jurisdiction)).scalar_one_or_none()
@@ -131,7 +148,7 @@ def evaluate(session: Session, actor: audit.Actor, *, on: date, jurisdiction: st
     policies = policies or Policies.current(session)
     workdays = WorkingDays(session)
     notices = []
-    for c in _candidates(session, policies, _scope(session, actor, jurisdiction), on):
+    for c in _candidates(session, policies, establishments_in_scope(session, actor, jurisdiction), on):
         if _open_entry(session, c.establishment.subject_id, c.list_name, on) is not None:
             continue
         rules = policies.resolve(KIND, c.establishment.jurisdiction_id, on).value

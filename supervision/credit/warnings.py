@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from supervision import audit
 from supervision.credit import lifecycle_rules  # noqa: F401  (registers the policy kinds)
 from supervision.credit.calendar import add_months
-from supervision.credit.lists import _scope, published_grades
+from supervision.credit.lists import establishments_in_scope, published_grades
 from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies
 from supervision.inspections.models import RectificationOrder
@@ -48,11 +48,11 @@ def _counts(session: Session, ids: list[int], *conditions) -> Counter:
 def warnings(session: Session, actor: audit.Actor, *, on: date, jurisdiction: str | None = None,
              policies: Policies | None = None) -> list[Warning]:
     policies = policies or Policies.current(session)
-    establishments = _scope(session, actor, jurisdiction)
+    establishments = establishments_in_scope(session, actor, jurisdiction)
     if not establishments:
         return []
-    # Windows are taken from the default rule set's figures per establishment below; counts are
-    # read once for the widest window any rule set uses.
+    # Rules resolve per establishment (its jurisdiction's policy); the counts are read once per
+    # distinct window, for all establishments at once.
     rules_of = {e.id: policies.resolve(KIND, e.jurisdiction_id, on).value for e in establishments}
     subject_ids = [e.subject_id for e in establishments]
     grades = published_grades(session, subject_ids)
