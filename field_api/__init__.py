@@ -52,6 +52,8 @@ def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
     if request.endpoint == "attachments.AttachmentResource":
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
+    elif request.endpoint == "tus.Upload":  # a piece of a video (tus PATCH), streamed to disk
+        request.max_content_length = current_app.config["MAX_VIDEO_CHUNK_BYTES"]
     elif request.endpoint == "inspections.SubmitWithFiles":
         from field_api.inspections import MAX_FILES_PER_REQUEST
 
@@ -71,7 +73,7 @@ class RowIdConverter(IntegerConverter):
 
 def init_api(app: Flask) -> Api:
     """Mount the API on `app`; one Api object per app, so apps never share a spec."""
-    from field_api import attachments, credit, devices, grading, health, inspections, sync
+    from field_api import attachments, credit, devices, evidence, grading, health, inspections, sync, tus
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
@@ -80,6 +82,7 @@ def init_api(app: Flask) -> Api:
     app.register_blueprint(_assets)
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
-    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp):
+    for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
+                      tus.blp, evidence.blp):
         api.register_blueprint(blueprint)
     return api
