@@ -9,6 +9,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from field_api import errors
 from field_api.attachments import SHA256_PARAMETER
 from field_api.auth import BEARER_SECURITY, current_actor, device_required
+from field_api.tus import ERROR_CONTENT
 from supervision.extensions import db
 from supervision.inspections.attachments import AttachmentStore
 from supervision.inspections.evidence import open_evidence
@@ -34,8 +35,8 @@ class EvidenceFile(MethodView):
             "206": {"description": "the requested range", "content": {m: _BINARY for m in _MEDIA},
                     "headers": {"Content-Range": {"schema": {"type": "string"}},
                                 "Accept-Ranges": {"schema": {"type": "string"}}}},
-            "404": {"description": "not held, or not of the device's jurisdiction"},
-            "416": {"description": "range not satisfiable",
+            "404": {"description": "not held, or not of the device's jurisdiction", "content": ERROR_CONTENT},
+            "416": {"description": "range not satisfiable", "content": ERROR_CONTENT,
                     "headers": {"Content-Range": {"schema": {"type": "string"}}}},
         })
     def get(self, sha256):

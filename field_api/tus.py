@@ -144,8 +144,14 @@ def _header(name: str, description: str, type_: str = "string") -> dict:
     return {"description": description, "schema": {"type": type_}}
 
 
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
 def _responses(*pairs) -> dict:
-    return {str(status): {"description": text, "headers": headers or {}} for status, text, headers in pairs}
+    """tus answers without a body on success; errors keep the API's one error shape."""
+    return {str(status): {"description": text, "headers": headers or {},
+                          **({"content": ERROR_CONTENT} if status >= 400 else {})}
+            for status, text, headers in pairs}
 
 
 _RESUMABLE = {"Tus-Resumable": _header("Tus-Resumable", "1.0.0")}
