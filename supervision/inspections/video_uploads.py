@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import queue
 import secrets
 import threading
 from collections import OrderedDict
@@ -135,6 +136,42 @@ def writing(store: AttachmentStore, upload_id: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class _Writer(threading.Thread):
+    """Writes a piece's blocks to disk (and computes the piece's checksum) beside the request
+    thread, which reads the next block and keeps the whole file's hash meanwhile: file writes
+    and hashing both release the GIL. A short queue bounds the memory a piece holds: a few
+    blocks, whatever the piece's size."""
+
+    def __init__(self, out, hasher=None, depth: int = 4):
+        super().__init__(daemon=True, name="video-piece-writer")
+        self.out, self.hasher, self.queue, self.error = out, hasher, queue.Queue(depth), None
+        self._closed = False
+        self.start()
+
+    def run(self) -> None:
+        while (block := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.out.write(block)
+                    if self.hasher is not None:
+                        self.hasher.update(block)
+                except BaseException as error:  # noqa: BLE001 - handed to the request thread
+                    self.error = error
+
+    def put(self, block: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(block)
+
+    def close(self, raise_error: bool = True) -> None:
+        if not self._closed:
+            self._closed = True
+            self.queue.put(None)
+            self.join()
+        if raise_error and self.error is not None:
+            raise self.error
 
 
 class _RunningHashes:
@@ -276,26 +313,29 @@ def write_piece(store: AttachmentStore, piece: Piece, body: BinaryIO, *, checksu
     with open(path, "r+b") as out:
         out.truncate(piece.offset)  # bytes past the committed offset are from a piece that failed
         out.seek(piece.offset)
-        while True:
-            try:
-                block = body.read(_BLOCK)
-            except PieceInterrupted:
-                disconnected = True
-                break
-            if not block:
-                break
-            if written + len(block) > room:
-                out.truncate(piece.offset)
-                raise TooLarge(f"分片超出视频声明的长度或单次上限（最多还可发送 {room} 字节）",
-                               fields={"_body": [f"最多 {room} 字节"]})
-            out.write(block)
-            running.update(block)
-            if chunk_hasher is not None:
-                chunk_hasher.update(block)
-            written += len(block)
-        if checksum is not None and (disconnected or chunk_hasher.digest() != checksum[1]):
+        writer = _Writer(out, chunk_hasher)
+        try:
+            while True:
+                try:
+                    block = body.read(_BLOCK)
+                except PieceInterrupted:
+                    disconnected = True
+                    break
+                if not block:
+                    break
+                if written + len(block) > room:
+                    raise TooLarge(f"分片超出视频声明的长度或单次上限（最多还可发送 {room} 字节）",
+                                   fields={"_body": [f"最多 {room} 字节"]})
+                writer.put(block)
+                running.update(block)
+                written += len(block)
+            writer.close()
+            if checksum is not None and (disconnected or chunk_hasher.digest() != checksum[1]):
+                raise ChecksumMismatch(fields={"Upload-Checksum": ["分片内容与校验和不符"]})
+        except BaseException:
+            writer.close(raise_error=False)
             out.truncate(piece.offset)
-            raise ChecksumMismatch(fields={"Upload-Checksum": ["分片内容与校验和不符"]})
+            raise
     new_offset = piece.offset + written
     RUNNING_HASHES.keep(piece.upload_id, new_offset, running)
     return Written(piece, new_offset, disconnected)
