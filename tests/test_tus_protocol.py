@@ -175,3 +175,53 @@ def test_manifest_video_over_the_video_limit_is_refused(client, field, app):
                                       "media_type": "video/mp4", "purpose": "video"})
     response = client.post("/api/v1/inspections", json=submission, headers=field.headers)
     assert response.status_code == 422 and "attachments.2.size" in response.get_json()["error"]["fields"]
+
+
+def upload_whole(client, field, data: bytes) -> str:
+    location = create(client, field, data).headers["Location"]
+    assert patch(client, field, location, data, offset=0).status_code == 204
+    return location
+
+
+def test_cleanup_of_an_expired_completed_upload_keeps_the_stored_video(client, field, app, runner):
+    from sqlalchemy import update
+
+    from supervision.modelbase import utcnow
+
+    data = mp4(5000)
+    upload_whole(client, field, data)
+    db.session.execute(update(VideoUpload).values(expires_at=utcnow()))
+    result = runner.invoke(args=["uploads", "cleanup"])
+    assert result.exit_code == 0 and "1 expired upload(s) removed" in result.output
+    assert db.session.scalar(select(VideoUpload.id)) is None
+    assert client.get(f"/api/v1/attachments/{sha(data)}", headers=field.headers).status_code == 200
+
+
+def test_evidence_of_another_jurisdiction_does_not_exist_for_a_device(client, field, app):
+    from datetime import date, timedelta
+
+    from supervision.devices import service as devices
+    from tests import factories
+
+    video = mp4(5000)
+    submission = field.submission()
+    submission["attachments"].append({"sha256": sha(video), "size": len(video), "media_type": "video/mp4",
+                                      "purpose": "video"})
+    assert client.post("/api/v1/inspections", json=submission, headers=field.headers).status_code == 201
+    upload_whole(client, field, video)
+    own = client.get(f"/api/v1/evidence/{sha(video)}", headers={**field.headers, "Range": "bytes=0-99"})
+    assert own.status_code == 206 and own.data == video[:100]
+    own.close()  # the response streams the file: close it
+
+    elsewhere = factories.jurisdiction(code="320104", name="秦淮区")
+    stranger = factories.inspector(elsewhere, grids=[factories.grid(elsewhere)],
+                                   valid_from=date.today() - timedelta(days=10), valid_until=date.today() + timedelta(days=10))
+    _, code = devices.enrol_device(db.session, factories.ACTOR, badge_no=stranger.badge_no, label="外区终端",
+                                   code_ttl=timedelta(hours=1))
+    token = devices.exchange_enrolment_code(db.session, code, token_ttl=timedelta(days=1)).token
+    response = client.get(f"/api/v1/evidence/{sha(video)}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_evidence_of_an_unknown_file_is_a_404(client, field):
+    assert client.get(f"/api/v1/evidence/{'0' * 64}", headers=field.headers).status_code == 404

@@ -310,6 +310,10 @@ def write_piece(store: AttachmentStore, piece: Piece, body: BinaryIO, *, checksu
     chunk_hasher = CHECKSUM_ALGORITHMS[checksum[0]]() if checksum else None
     room = min(piece.length - piece.offset, limits.max_chunk_bytes)
     written, disconnected = 0, False
+    if not path.is_file():
+        # The bytes were moved to the store but the completion's commit failed, or the file
+        # was removed: this upload cannot go on; a new one finds the file if it is held.
+        raise UploadGone("上传的临时文件已不存在，请重新创建上传", fields={"upload_id": ["临时文件已不存在"]})
     with open(path, "r+b") as out:
         out.truncate(piece.offset)  # bytes past the committed offset are from a piece that failed
         out.seek(piece.offset)
