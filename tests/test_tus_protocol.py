@@ -225,3 +225,8 @@ def test_evidence_of_another_jurisdiction_does_not_exist_for_a_device(client, fi
 
 def test_evidence_of_an_unknown_file_is_a_404(client, field):
     assert client.get(f"/api/v1/evidence/{'0' * 64}", headers=field.headers).status_code == 404
+
+
+def test_cleanup_runs_inline_when_no_queue_answers(runner):
+    result = runner.invoke(args=["uploads", "cleanup", "--queue"])  # the tests' REDIS_URL is empty
+    assert result.exit_code == 0 and "0 expired upload(s) removed" in result.output
