@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
-        print((scratch / "gunicorn.log").read_text()[-3000:]) if os.environ.get("BENCH_LOG") else None
+        if os.environ.get("BENCH_LOG"):  # the server's log, when a run needs explaining
+            print((scratch / "gunicorn.log").read_text(errors="replace")[-3000:])
         shutil.rmtree(scratch, ignore_errors=True)
         if db_name:
             drop_database(args.database_url, db_name)
