@@ -52,6 +52,8 @@ def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
     if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence"):
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
+    elif request.endpoint == "tus.Upload":  # a piece of a video (tus PATCH), streamed to disk
+        request.max_content_length = current_app.config["MAX_VIDEO_CHUNK_BYTES"]
     elif request.endpoint == "inspections.SubmitWithFiles":
         from field_api.inspections import MAX_FILES_PER_REQUEST
 
@@ -79,10 +81,12 @@ def init_api(app: Flask) -> Api:
         credit_report,
         devices,
         draws,
+        evidence,
         grading,
         health,
         inspections,
         sync,
+        tus,
     )
 
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
@@ -95,6 +99,6 @@ def init_api(app: Flask) -> Api:
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
-                      credit_lifecycle.blp, credit_check.blp, credit_report.blp, draws.blp):
+                      credit_lifecycle.blp, credit_check.blp, credit_report.blp, draws.blp, tus.blp, evidence.blp):
         api.register_blueprint(blueprint)
     return api

@@ -11,6 +11,7 @@ from field_api.schemas.devices import EnrolmentSchema, LimitsSchema, TokenSchema
 from supervision.devices import service as devices
 from supervision.extensions import db
 from supervision.inspections.attachments import ALLOWED_MEDIA_TYPES
+from supervision.inspections.video_uploads import VIDEO_MEDIA_TYPES
 from supervision.transaction import unit_of_work
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Terminal enrolment, tokens and limits")
@@ -60,4 +61,8 @@ class Limits(MethodView):
             "max_batch_size": MAX_BATCH_SIZE,
             "gps_review_distance_m": config["GPS_REVIEW_DISTANCE_M"],
             "sync_page_size": config["SYNC_PAGE_SIZE"],
+            "max_video_bytes": config["MAX_VIDEO_BYTES"],
+            "max_video_chunk_bytes": config["MAX_VIDEO_CHUNK_BYTES"],
+            "video_media_types": list(VIDEO_MEDIA_TYPES),
+            "video_upload_expire_hours": config["VIDEO_UPLOAD_EXPIRE_HOURS"],
         }

@@ -26,6 +26,7 @@ from supervision.errors import DomainError, ValidationFailed
 from supervision.extensions import db
 from supervision.inspections import penalties, reading, receiving, settlement
 from supervision.inspections.attachments import ALLOWED_MEDIA_TYPES, AttachmentStore, UploadLimits, receive_attachment
+from supervision.inspections.video_uploads import VIDEO_MEDIA_TYPES
 from supervision.transaction import unit_of_work
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1", description="Inspection submissions from terminals")
@@ -41,6 +42,8 @@ def _settings() -> receiving.SubmissionSettings:
         gps_review_distance_m=config["GPS_REVIEW_DISTANCE_M"],
         max_attachment_bytes=config["MAX_ATTACHMENT_BYTES"],
         allowed_media_types=ALLOWED_MEDIA_TYPES,
+        video_media_types=VIDEO_MEDIA_TYPES,
+        max_video_bytes=config["MAX_VIDEO_BYTES"],
     )
 
 

@@ -111,7 +111,7 @@ def register(app: Flask) -> None:
     from supervision.checklists.commands import checklists_group
     from supervision.demo.commands import demo_command
     from supervision.devices.commands import devices_group
-    from supervision.inspections.commands import inspections_group, tasks_group
+    from supervision.inspections.commands import inspections_group, tasks_group, uploads_group
     from supervision.registry.plate_commands import plates_group
     from supervision.registry.commands import (
         export_group,
@@ -127,7 +127,8 @@ def register(app: Flask) -> None:
 
     for command in (init_command, audit_group, jurisdictions_group, grids_group, inspectors_group, import_group,
                     export_group, demo_command, devices_group, checklists_group, tasks_group, inspections_group,
-                    worker_command, grade_group, departments_group, subscriptions_group, deliveries_group, plates_group):
+                    worker_command, grade_group, departments_group, subscriptions_group, deliveries_group, plates_group,
+                    uploads_group):
         app.cli.add_command(command)
     # Flask-Migrate's `db` group (db init, db migrate, db downgrade ...) would let an operator
     # create a second migrations folder or autogenerate against a live database: the schema

@@ -44,6 +44,11 @@ def from_environment(instance_path: Path) -> dict:
         # Largest JSON body and largest single attachment the API accepts.
         "MAX_JSON_BYTES": _int("MAX_JSON_BYTES", 2 * 1024 * 1024),
         "MAX_ATTACHMENT_BYTES": _int("MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+        # Body-camera video, uploaded resumably (tus): largest file, largest single PATCH body,
+        # and how long an unfinished upload is kept before cleanup removes it.
+        "MAX_VIDEO_BYTES": _int("MAX_VIDEO_BYTES", 2 * 1024 ** 3),
+        "MAX_VIDEO_CHUNK_BYTES": _int("MAX_VIDEO_CHUNK_BYTES", 64 * 1024 * 1024),
+        "VIDEO_UPLOAD_EXPIRE_HOURS": _int("VIDEO_UPLOAD_EXPIRE_HOURS", 24),
         # Largest image (in pixels) we agree to decode; beyond it, a decompression bomb.
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 40_000_000),
         # A GPS fix farther than this from the registered location flags the inspection.

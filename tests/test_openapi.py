@@ -13,7 +13,12 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 PATH_ITEM_KEYS = HTTP_METHODS | {"summary", "description", "servers", "parameters", "$ref"}
 WRITE_METHODS = {"post", "put", "patch"}
 # Write operations that take no body at all: a token rotation is asked for by the token alone.
-BODILESS_WRITES = {("/api/v1/devices/token/rotate", "post")}
+BODILESS_WRITES = {("/api/v1/devices/token/rotate", "post"),
+                   # tus creation: the upload is described by headers (Upload-Length, Upload-Metadata)
+                   ("/api/v1/uploads", "post")}
+# tus 1.0 answers success without a body (the state is in headers): field_api/tus.py.
+TUS_OPERATIONS = {("/api/v1/uploads", "options"), ("/api/v1/uploads", "post"), ("/api/v1/uploads/{upload_id}", "head"),
+                  ("/api/v1/uploads/{upload_id}", "patch"), ("/api/v1/uploads/{upload_id}", "delete")}
 
 
 @pytest.fixture
@@ -173,6 +178,9 @@ def test_json_request_bodies_reference_a_schema(spec):
 
 def test_every_operation_documents_a_2xx_response_with_a_schema(spec):
     for path, method, operation in operations(spec):
+        if (path, method) in TUS_OPERATIONS:
+            assert any(str(status).startswith("2") for status in operation["responses"])
+            continue
         documented = [
             status for status, response in operation["responses"].items()
             if str(status).startswith("2")

@@ -16,6 +16,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+# The tus PATCH takes a raw `application/offset+octet-stream` body whose meaning depends on
+# server state (the upload's offset), which schemathesis cannot serialise or satisfy; it is
+# covered by tests/test_video_uploads.py and tests/test_tus_protocol.py instead. The other tus
+# operations (OPTIONS, POST, HEAD, DELETE) stay in the run.
+EXCLUDED = {"PATCH /api/v1/uploads/{upload_id}"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -24,6 +29,8 @@ def test_no_server_errors_and_responses_match_the_document(app, field):
     failures = {}
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in EXCLUDED:
+            continue
 
         @given(case=st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                               operation.as_strategy(GenerationMode.NEGATIVE)))

@@ -34,3 +34,7 @@ class LimitsSchema(Schema):
     max_batch_size = fields.Integer()
     gps_review_distance_m = fields.Integer()
     sync_page_size = fields.Integer()
+    max_video_bytes = fields.Integer(metadata={"description": "largest video, sent over tus at /api/v1/uploads"})
+    max_video_chunk_bytes = fields.Integer(metadata={"description": "largest body of one tus PATCH"})
+    video_media_types = fields.List(fields.String())
+    video_upload_expire_hours = fields.Integer(metadata={"description": "an unfinished upload is removed after this"})

@@ -26,7 +26,7 @@ class ManifestEntrySchema(Schema):
     size = BoundedInteger(required=True, min=1)
     media_type = Text(required=True, validate=validate.Length(1, 64))
     item_code = Text(load_default=None, validate=validate.Length(1, 16))
-    purpose = Text(load_default="photo", validate=validate.OneOf(["photo", "signature"]))
+    purpose = Text(load_default="photo", validate=validate.OneOf(["photo", "signature", "video"]))
 
 
 class SignatureSchema(Schema):
@@ -101,6 +101,8 @@ class MissingSchema(Schema):
     media_type = fields.String()
     item_code = fields.String(allow_none=True)
     purpose = fields.String()
+    uploaded_bytes = fields.Integer(allow_none=True, metadata={
+        "description": "a video partly uploaded over tus: the bytes the server holds (resume from there)"})
 
 
 class InspectionStateSchema(Schema):

@@ -100,6 +100,14 @@ def _store_new(session: Session, actor: audit.Actor, store: AttachmentStore, *, 
         if os.path.exists(temp_path):
             os.unlink(temp_path)
 
+    return record_received(session, actor, sha256=sha256, size=size, media_type=media_type, width=width,
+                           height=height)
+
+
+def record_received(session: Session, actor: audit.Actor, *, sha256: str, size: int, media_type: str,
+                    width: int | None = None, height: int | None = None) -> tuple[Attachment, bool]:
+    """The row of a file just placed in the store (a photo, or a video completed over tus).
+    Returns (attachment, created)."""
     # Insert unless the row is already there (the same file arrived on another connection at
     # the same moment, or the row survived while the file was lost and is back now): ON
     # CONFLICT DO NOTHING, which needs no savepoint to recover from.

@@ -53,3 +53,30 @@ def settle(stale, older_than):
     for uuid in settled:
         click.echo(f"settled {uuid}")
     click.echo(f"{len(settled)} inspection(s) settled")
+
+
+@click.group("uploads")
+def uploads_group():
+    """Resumable video uploads (tus)."""
+
+
+@uploads_group.command("cleanup")
+@click.option("--queue", "use_queue", is_flag=True, help="hand the job to the RQ queue instead of running it here")
+@with_appcontext
+def cleanup(use_queue):
+    """Remove expired unfinished uploads and their partial files (safe from cron)."""
+    from supervision.inspections.jobs import cleanup_expired_uploads
+
+    if use_queue:
+        from supervision import jobs
+
+        submitted = jobs.enqueue(cleanup_expired_uploads)
+        if submitted.queued:
+            click.echo(f"queued job {submitted.job_id}")
+            return
+        removed = submitted.result
+    else:
+        removed = cleanup_expired_uploads()
+    for upload_id in removed:
+        click.echo(f"removed {upload_id}")
+    click.echo(f"{len(removed)} expired upload(s) removed")

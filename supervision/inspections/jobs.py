@@ -42,3 +42,32 @@ def settle_stale_inspections(older_than_minutes: float = DEFAULT_STALE_MINUTES,
         if len(batch) < batch_size:
             break
     return settled
+
+
+def cleanup_expired_uploads(batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
+    """Remove every video upload past its expiry: the partial file and the row (a completed
+    upload's file stays in the store). For cron (`supervision uploads cleanup`) or an RQ worker
+    (`jobs.enqueue(cleanup_expired_uploads)`); commits per batch. Returns the removed ids."""
+    if not has_app_context():
+        from supervision.app import create_app
+
+        with create_app().app_context():
+            return cleanup_expired_uploads(batch_size)
+
+    from flask import current_app
+
+    from supervision.extensions import db
+    from supervision.inspections import video_uploads
+    from supervision.inspections.attachments import AttachmentStore
+    from supervision.transaction import unit_of_work
+
+    store = AttachmentStore(current_app.config["ATTACHMENT_DIR"])
+    now = utcnow()
+    removed: list[str] = []
+    for _ in range(MAX_BATCHES):
+        with unit_of_work(db.session):
+            batch = video_uploads.cleanup_expired(db.session, store, now=now, limit=batch_size)
+        removed += batch
+        if len(batch) < batch_size:
+            break
+    return removed

@@ -174,9 +174,12 @@ class ManifestEntry(db.Model):
     item_code: Mapped[Optional[str]] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(16), default="photo")
 
+    # While a video is still arriving: the bytes the server holds (set by the state read, not stored).
+    uploaded_bytes = None
+
     __table_args__ = (
         UniqueConstraint("inspection_uuid", "sha256"),
-        CheckConstraint("purpose IN ('photo', 'signature')", name="purpose"),
+        CheckConstraint("purpose IN ('photo', 'signature', 'video')", name="purpose"),
     )
 
 
@@ -192,6 +195,30 @@ class Attachment(Snapshot, db.Model):
     height: Mapped[Optional[int]] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     device_id: Mapped[Optional[int]] = mapped_column(ForeignKey("devices.id"))
+
+
+class VideoUpload(Snapshot, db.Model):
+    """A resumable (tus) upload of a video in progress. The bytes received so far live in a
+    partial file of the attachment store; when the last byte arrives and the whole file's
+    SHA-256 is the declared one, the file moves into the store and an `attachments` row is
+    written. The row stays, complete, until it expires, so a client that lost the last answer
+    can still ask for the offset."""
+
+    __tablename__ = "video_uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, the upload URL's last segment
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # declared hash of the whole file
+    media_type: Mapped[str] = mapped_column(String(64))
+    length: Mapped[int] = mapped_column(BigInteger)
+    upload_offset: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes received so far
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("upload_offset >= 0 AND upload_offset <= length", name="offset_range"),
+    )
 
 
 class Finding(Snapshot, db.Model):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from supervision import audit
 from supervision.errors import NotFound
-from supervision.inspections import settlement
+from supervision.inspections import settlement, video_uploads
 from supervision.inspections.models import Inspection, InspectionInspector, ManifestEntry, RectificationOrder
 
 UNKNOWN = object()
@@ -67,7 +67,17 @@ def state_of(session: Session, inspection: Inspection, *, missing=None, order=UN
         missing = [] if inspection.status == "complete" else settlement.missing_attachments(session, inspection.uuid)
     if order is UNKNOWN:
         order = inspection.rectification_order
+    _note_partial_videos(session, missing)
     return InspectionState(inspection, missing, order)
+
+
+def _note_partial_videos(session: Session, missing: list[ManifestEntry]) -> None:
+    """A video still arriving is listed with the bytes the server holds (one query, and only
+    when a video is missing)."""
+    videos = [entry for entry in missing if entry.purpose == "video"]
+    offsets = video_uploads.offsets_of(session, [entry.sha256 for entry in videos])
+    for entry in videos:
+        entry.uploaded_bytes = offsets.get(entry.sha256, 0)
 
 
 def read_state(session: Session, actor: audit.Actor, uuid: str) -> InspectionState:

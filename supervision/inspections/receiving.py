@@ -45,6 +45,9 @@ class SubmissionSettings:
     gps_review_distance_m: float
     max_attachment_bytes: int
     allowed_media_types: tuple[str, ...]
+    # Body-camera video, sent over tus (field_api/tus.py): its own types and size limit.
+    video_media_types: tuple[str, ...] = ()
+    max_video_bytes: int = 0
 
 
 @dataclass

@@ -173,10 +173,15 @@ def _check_manifest(s: dict, items: dict[str, ChecklistItem], settings, add) -> 
         if entry["sha256"] in seen:
             add(f"{path}.sha256", "附件重复")
         seen.add(entry["sha256"])
-        if entry["size"] > settings.max_attachment_bytes:
-            add(f"{path}.size", f"附件超过大小上限 {settings.max_attachment_bytes} 字节")
-        if entry["media_type"] not in settings.allowed_media_types:
-            add(f"{path}.media_type", f"不支持的附件类型，允许：{', '.join(settings.allowed_media_types)}")
+        video = entry["media_type"] in settings.video_media_types
+        limit = settings.max_video_bytes if video else settings.max_attachment_bytes
+        if entry["size"] > limit:
+            add(f"{path}.size", f"{'视频' if video else '附件'}超过大小上限 {limit} 字节")
+        if not video and entry["media_type"] not in settings.allowed_media_types:
+            allowed = settings.allowed_media_types + settings.video_media_types
+            add(f"{path}.media_type", f"不支持的附件类型，允许：{', '.join(allowed)}")
+        elif video != (entry.get("purpose") == "video"):
+            add(f"{path}.purpose", "视频（video/mp4、video/quicktime）的用途应为 video，其他附件不能标为 video")
         if entry.get("item_code") and items and entry["item_code"] not in items:
             add(f"{path}.item_code", f"检查表中没有项目“{entry['item_code']}”")
     signature = s["signature"]
