@@ -132,6 +132,9 @@ def register(app: Flask) -> None:
     app.cli.commands.pop("db", None)
     from supervision.credit import commands as credit_commands  # credit, penalties, rectification (issue 15A)
     credit_commands.register_commands(app)
+    from supervision.complaints.commands import complaints_group  # issue 17B
+
+    app.cli.add_command(complaints_group)
 
 
 def create_cli_app():
