@@ -54,7 +54,7 @@ def check_photo(data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_PHOTO_BYTES:
-        raise ValidationFailed(fields={"photo": [f"照片不能超过 {MAX_PHOTO_BYTES // (1024 * 1024)} MB"]})
+        raise ValidationFailed(fields={"photo": [f"照片不能超过 {MAX_PHOTO_BYTES / (1024 * 1024):g} MB"]})
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in PHOTO_FORMATS:
@@ -148,8 +148,11 @@ def decide(session: Session, actor: audit.Actor, reference: str, *, substantiate
         row = records.record(session, actor, records.Fact(
             subject_id=establishment.subject_id, kind="adverse", code="complaint_substantiated", severity="general",
             title=f"投诉举报经核查属实（{complaint.reference}）", arose_on=on or china_date(now),
-            source_type="complaint", source_ref=complaint.reference, producing_unit_id=establishment.jurisdiction_id,
-            channel="system", entered_by=by.strip(),
+            # A supervisor's decision entered through the system: "manual" is the vocabulary's
+            # source for facts a named person establishes (codes.SOURCE_TYPES has no "complaint").
+            source_type="manual", source_ref=f"complaint:{complaint.reference}",
+            producing_unit_id=establishment.jurisdiction_id, channel="system", entered_by=by.strip(),
+            reason="投诉举报经核查属实",
             details={"complaint_reference": complaint.reference, "category": complaint.category}))
         complaint.credit_record_id = row.id
     audit.record(session, records.named(actor, by.strip()), "complaint.decide", complaint, before=before)
