@@ -8,7 +8,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
+# One Limiter per app (it keeps its storage on itself): see init_app and limiter_of.
+RATE_LIMITED_VIEWS = ("public_site.complaint_submit",)
 
 DEFAULT_CLIENT_LIMIT = "5 per minute;30 per day"
 DEFAULT_PLATE_LIMIT = "20 per day"
@@ -27,6 +28,7 @@ def plate_key() -> str:
 
 
 def init_app(app) -> None:
+    """Bind CSRF and the complaint limits to `app`; runs once the blueprint's views exist."""
     # Checked only where the public site asks (see views.before_request).
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600 * 4)
@@ -35,4 +37,14 @@ def init_app(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     csrf.init_app(app)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True)
     limiter.init_app(app)
+    app.extensions["public_limiter"] = limiter
+    for endpoint in RATE_LIMITED_VIEWS:
+        view = app.view_functions[endpoint]
+        view = limiter.limit(plate_limit, key_func=plate_key, methods=["POST"])(view)
+        app.view_functions[endpoint] = limiter.limit(client_limit, methods=["POST"])(view)
+
+
+def limiter_of(app) -> Limiter:
+    return app.extensions["public_limiter"]

@@ -20,7 +20,6 @@ from supervision.transaction import unit_of_work
 
 public_site = Blueprint("public_site", __name__, template_folder="templates", static_folder="static",
                         static_url_path="/static/public")
-public_site.record_once(lambda state: protection.init_app(state.app))
 
 
 @public_site.before_request
@@ -108,8 +107,7 @@ def complaint_form(token: str):
 
 
 @public_site.route("/P/<token>/complaint", methods=["POST"])
-@protection.limiter.limit(protection.client_limit, methods=["POST"])
-@protection.limiter.limit(protection.plate_limit, key_func=protection.plate_key, methods=["POST"])
+# Rate-limited per client and per plate: see protection.init_app.
 def complaint_submit(token: str):
     from supervision import audit
     from supervision.errors import ValidationFailed
@@ -219,3 +217,7 @@ def open_data(feed: str, fmt: str):
             writer.writerow({k: results.summary.neutralise(v) for k, v in row.items()})
         response.set_data("\ufeff" + out.getvalue())
     return response
+
+
+# Last, so the views above exist when the limits are bound to them.
+public_site.record_once(lambda state: protection.init_app(state.app))

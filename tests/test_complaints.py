@@ -5,7 +5,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from public_site.protection import limiter
+from public_site.protection import limiter_of
 from supervision.complaints.models import Complaint
 from supervision.credit.models import CreditRecord
 from supervision.extensions import db
@@ -16,9 +16,9 @@ from tests.terminal import png
 
 @pytest.fixture(autouse=True)
 def _fresh_limits(app):
-    limiter.reset()
+    limiter_of(app).reset()
     yield
-    limiter.reset()
+    limiter_of(app).reset()
 
 
 def form_url(field) -> str:
@@ -142,3 +142,33 @@ def test_the_task_has_no_contact_details(client, field):
     file(client, field)
     task = db.session.execute(select(Task).where(Task.kind == "complaint")).scalar_one()
     assert "李女士" not in task.note and "13912345678" not in task.note
+
+
+def test_limits_are_kept_in_redis_when_it_is_configured(databases, tmp_path):
+    import uuid
+
+    import redis
+
+    from supervision.app import create_app
+    from tests.conftest import base_config
+    from tests.terminal import make_field
+
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    app = create_app({**base_config(databases.new(), tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/0",
+                      "RATELIMIT_KEY_PREFIX": prefix})
+    connection = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        connection.ping()
+    except redis.RedisError:
+        pytest.fail("Redis at 127.0.0.1:6379 does not answer: .ci/run starts it (redis-server --daemonize yes)")
+    with app.app_context():
+        try:
+            field = make_field(app)
+            client = app.test_client()
+            assert file(client, field).status_code == 303
+            assert connection.keys(f"LIMITS:LIMITER/{prefix}/*")
+        finally:
+            for key in connection.keys(f"LIMITS:LIMITER/{prefix}/*"):
+                connection.delete(key)
+            db.session.remove()
+            db.engine.dispose()
