@@ -15,11 +15,13 @@ from datetime import date
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from supervision import audit
+from supervision import policy
 from supervision.audit.models import AuditEntry
 from supervision.credit import codes
 from supervision.credit.grading import explain as grading_explain
 from supervision.credit.grading import lists
+from supervision.credit.grading import policy as grading_policy
+from supervision.credit.grading.models import Grade, GradeContribution, GradingRunPolicy
 from supervision.credit.grading.runs import current_grade
 from supervision.credit.models import CreditRecord, Penalty
 from supervision.credit.policies import Policies
@@ -30,7 +32,6 @@ from supervision.registry.models import Establishment
 
 RECENT_INSPECTIONS = 5
 MAX_CONTRIBUTIONS = 8
-PUBLIC_ACTOR = audit.Actor.system("public_site")
 
 GRADE_MEANINGS = {
     "A": ("诚信守法，信用优秀", "依法享受减少检查频次等激励措施。"),
@@ -90,6 +91,8 @@ _policy_sets: dict[tuple, tuple[float, PolicySet]] = {}
 
 
 def policies_for(session: Session, roots: list) -> Policies:
+    """A `Policies` whose publicity set is shared by the requests of this process for
+    POLICY_TTL_SECONDS."""
     policies = Policies(session, roots)
     key = ("publicity", tuple(str(r) for r in policies.roots))
     now = time.monotonic()
@@ -134,17 +137,40 @@ def public_version(session: Session, establishment_id: int, subject_id: int) -> 
     return tuple(row)
 
 
+# Hard-rule titles of the policy documents published runs used: immutable once published, so
+# read and parsed once per process.
+_hard_rule_titles: dict[int, dict[str, str]] = {}
+
+
+def _hard_rule_title(session: Session, policy_id: int, key: str) -> str:
+    if policy_id not in _hard_rule_titles:
+        stored = session.get(GradingRunPolicy, policy_id)
+        document = policy.parse(grading_policy.KIND, stored.text, path=stored.path, jurisdiction=stored.jurisdiction,
+                                effective_from=stored.effective_from)
+        _hard_rule_titles[policy_id] = {r.key: r.title for r in document.value.hard_rules}
+    return _hard_rule_titles[policy_id].get(key, key)
+
+
 def _grade(session: Session, establishment: Establishment) -> GradeInfo | None:
+    """The latest published grade, what it means, and the records that moved its score, in
+    the words of grading.explain (rule_text), read in one query."""
     current = current_grade(session, establishment.subject_id)
     if current is None:
         return None
     meaning, consequence = GRADE_MEANINGS.get(current.grade, ("", ""))
     info = GradeInfo(current.grade, current.year, current.score, meaning, consequence, None)
-    explanation = grading_explain.explain(session, PUBLIC_ACTOR, establishment, run_id=current.run_id)
-    info.hard_rule = explanation.hard_rule_title or explanation.hard_rule
-    info.reasons = [f"{c.arose_on.isoformat()} {grading_explain.KIND_NAMES.get(c.kind, c.kind)}："
-                    f"{c.rule_text.split('：', 1)[-1]}"
-                    for c in explanation.contributions[:MAX_CONTRIBUTIONS]]
+    rows = session.execute(
+        select(Grade.hard_rule, Grade.policy_id, GradeContribution.points, GradeContribution.rule_key,
+               CreditRecord.kind, CreditRecord.arose_on)
+        .outerjoin(GradeContribution, GradeContribution.grade_id == Grade.id)
+        .outerjoin(CreditRecord, CreditRecord.id == GradeContribution.record_id)
+        .where(Grade.id == current.grade_id).order_by(CreditRecord.arose_on, CreditRecord.id)).all()
+    if rows and rows[0].hard_rule:
+        info.hard_rule = _hard_rule_title(session, rows[0].policy_id, rows[0].hard_rule)
+    for row in rows:
+        if row.rule_key is not None and len(info.reasons) < MAX_CONTRIBUTIONS:
+            text = grading_explain.rule_text(row.rule_key, row.points)
+            info.reasons.append(f"{row.arose_on.isoformat()} {text}")
     return info
 
 
