@@ -154,6 +154,7 @@ def _import_models() -> None:
     """Import every models module so the metadata is complete (for mappers and Alembic)."""
     import supervision.audit.models  # noqa: F401
     import supervision.checklists.models  # noqa: F401
+    import supervision.complaints.models  # noqa: F401
     import supervision.credit.events  # noqa: F401
     import supervision.credit.models  # noqa: F401
     import supervision.credit.grading.models  # noqa: F401

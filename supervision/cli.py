@@ -142,6 +142,9 @@ def register(app: Flask) -> None:
     credit_commands.credit_group.add_command(report_command)
     from supervision.sampling import commands as sampling_commands  # draw, inspectors conflict (issue 18)
     sampling_commands.register(app)
+    from supervision.complaints.commands import complaints_group  # issue 17B
+
+    app.cli.add_command(complaints_group)
 
 
 def create_cli_app():

@@ -149,3 +149,32 @@ def test_a_batch_of_reports_runs_as_a_job(graded, runner, tmp_path):
     files = sorted(p.name for p in (tmp_path / "batch").iterdir())
     assert len(files) == 2 and all(f.startswith("XYBG-") and f.endswith(".pdf") for f in files)
     assert unknown in result.output
+
+
+def _blacklist(est, *, entered_on: date):
+    from supervision.credit.lifecycle_models import ListEntry
+
+    db.session.add(ListEntry(list_name="blacklist", subject_id=est.subject_id, establishment_id=est.id,
+                             rule_key="grade", reason="E", status="entered", notified_on=entered_on - timedelta(days=15),
+                             objection_until=entered_on - timedelta(days=1), entered_on=entered_on,
+                             expires_on=entered_on + timedelta(days=3 * 365)))
+    db.session.commit()
+
+
+def test_the_report_names_the_list_the_establishment_is_on(graded, runner, tmp_path):
+    est = graded.establishment
+    _blacklist(est, entered_on=china_today() - timedelta(days=30))
+    out = tmp_path / "report.pdf"
+    assert runner.invoke(args=["credit", "report", est.credit_code, "--out", str(out)]).exit_code == 0
+    flat = text_of(out.read_bytes())
+    assert "失信黑名单" in flat and "未列入守信红名单或失信黑名单" not in flat
+
+
+def test_a_credit_check_names_the_list_too(graded, client, runner):
+    est = graded.establishment
+    _blacklist(est, entered_on=china_today() - timedelta(days=30))
+    assert runner.invoke(args=["departments", "add", "市市场监督管理局"]).exit_code == 0
+    key = runner.invoke(args=["departments", "key", "issue", "市市场监督管理局"]).output.strip().split()[-1]
+    answer = client.get(f"/api/v1/credit-check/{est.credit_code}", headers={"X-Api-Key": key})
+    assert answer.status_code == 200, answer.get_json()
+    assert "失信黑名单" in str(answer.get_json())

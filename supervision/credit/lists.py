@@ -249,6 +249,14 @@ def memberships(session: Session, subject_id: int, on: date) -> list[ListEntry]:
                                 .order_by(ListEntry.list_name, ListEntry.id)).scalars())
 
 
+def titles_on(session: Session, subject_id: int, on: date) -> list[str]:
+    """The Chinese titles of the lists a subject is on that day, red list first: what pages,
+    reports and credit checks show. One query."""
+    names = set(session.execute(select(ListEntry.list_name).where(ListEntry.subject_id == subject_id, *in_force(on))
+                                .distinct()).scalars())
+    return [title for name, title in LIST_TITLES.items() if name in names]
+
+
 def entries(session: Session, actor: audit.Actor, *, list_name: str | None = None, status: str | None = None,
             subject_id: int | None = None) -> list[ListEntry]:
     query = select(ListEntry).order_by(ListEntry.id)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from supervision import audit
 from supervision.credit.grading import explain as explaining
-from supervision.credit.grading import lists
+from supervision.credit import lists as credit_lists
 from supervision.credit.grading.models import Grade, GradingRun
 from supervision.credit.measures import Match, match_measures
 from supervision.credit.policies import Policies
@@ -30,9 +30,6 @@ from supervision.extensions import db
 from supervision.modelbase import Snapshot, utcnow
 from supervision.registry.models import Establishment
 
-# The lists a report and a credit check name, in this order. Membership is asked in one place,
-# `list_names`, so the lists issue swaps the provider there.
-LIST_TITLES = {"red_list": "守信红名单", "blacklist": "失信黑名单"}
 NUMBER_PREFIX = "XYBG"
 
 
@@ -57,8 +54,7 @@ class CreditReport(Snapshot, db.Model):
 def list_names(session: Session, establishment: Establishment, on: date) -> list[str]:
     """The lists (their Chinese titles) the establishment is on that day: the one call to the
     list provider made by reports and credit checks."""
-    return [title for name, title in LIST_TITLES.items()
-            if establishment.subject_id in set(lists.members(session, name, on))]
+    return credit_lists.titles_on(session, establishment.subject_id, on)
 
 
 @dataclass
