@@ -124,6 +124,16 @@ def test_high_risk_establishments_are_always_drawn(runner, client, field, tmp_pa
     assert report["strata"]["A"]["high_risk"] == 2
 
 
+def test_an_early_warning_establishment_is_always_drawn(runner, district, tmp_path):
+    grid, population = graded_population(district, {"A": 20})
+    warned = population["A"][7]
+    for arose_on in (date(2026, 9, 1), date(2026, 10, 1)):  # two failed inspections in 12 months
+        credit_factory.record(warned.subject_id, "inspection", severity="general", arose_on=arose_on)
+    report = run(runner, tmp_path, w.plan(min_coverage=0, ratios={"A": 0, "ungraded": 0}))
+    assert {t.establishment_id: t.reason for t in targets(report["draw_id"])} == {warned.id: "high_risk"}
+    assert reading.high_risk_subjects(db.session, [district.id], w.PERIOD[0]) == {warned.id: ["early_warning"]}
+
+
 def test_the_coverage_floor_raises_sampling_in_proportion_to_what_each_stratum_has_left(runner, district, tmp_path):
     graded_population(district, {"A": 60, "B": 40})
     report = run(runner, tmp_path, w.plan(min_coverage=20, ratios={"A": 0, "B": 0}))
