@@ -118,6 +118,9 @@ def flagged_establishment_ids(session: Session, jurisdiction_ids: list[int], on:
         groups.setdefault(_rule_key(rules), (rules, []))[1].append(jid)
     E = Establishment
     flagged: set[int] = set()
+    # A fall needs two published years; with fewer, nobody can have one (a cheap exact check).
+    two_years = session.execute(select(func.count(func.distinct(GradingRun.year)))
+                                .where(GradingRun.status == "published")).scalar() >= 2
     for rules, jids in groups.values():
         in_scope = (E.status == "active", E.jurisdiction_id.in_(jids))
 
@@ -148,8 +151,9 @@ def flagged_establishment_ids(session: Session, jurisdiction_ids: list[int], on:
         previous = func.max(case((ranked.c.yr == 2, ranked.c.score)))
         dropped = (select(ranked.c.subject_id).where(ranked.c.yr <= 2).group_by(ranked.c.subject_id)
                    .having(func.count() == 2, previous - latest > rules.score_drop).subquery())
-        flagged.update(session.execute(select(E.id).where(*in_scope, E.subject_id.in_(select(dropped.c.subject_id))))
-                       .scalars())
+        if two_years:
+            flagged.update(session.execute(select(E.id).where(*in_scope, E.subject_id.in_(select(dropped.c.subject_id))))
+                           .scalars())
 
         since = add_months(on, -rules.failed_within_months)
         at_least(rules.failed_inspections, records(

@@ -134,15 +134,6 @@ def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]
     return {eid: tuple(sorted(ids)) for eid, ids in members.items()}
 
 
-def _copy_out(session: Session, sql: str) -> bytes:
-    cursor = session.connection().connection.driver_connection.cursor()
-    chunks = []
-    with cursor.copy(sql) as copy:
-        for chunk in copy:
-            chunks.append(bytes(chunk))
-    return b"".join(chunks)
-
-
 def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: int, seed: str):
     """The PostgreSQL path of reading and ranking (the algorithm unchanged): the candidates go
     once into a temporary table with their SHA-256 sort key computed by the server
@@ -176,9 +167,12 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
         "(r.id IS NOT NULL) AS high_risk, "
         f"encode(sha256(convert_to('{seed}:' || c.id, 'UTF8')), 'hex') COLLATE \"C\" AS key "
         f"FROM ({compiled}) AS c LEFT JOIN draw_risky r ON r.id = c.id"))
-    body = _copy_out(session, "COPY (SELECT id, stratum, grid_id, jurisdiction_id, CAST(high_risk AS INTEGER) "
-                              "FROM draw_candidates ORDER BY id) TO STDOUT WITH (FORMAT csv)")
-    text = algorithm.CANDIDATE_HEADER + "\n" + body.decode("ascii")
+    # One value, one round trip (COPY TO STDOUT would come back a row at a time).
+    body = session.execute(sql(
+        "SELECT string_agg(CAST(id AS TEXT) || ',' || stratum || ',' || COALESCE(CAST(grid_id AS TEXT), '') || ',' "
+        "|| CAST(jurisdiction_id AS TEXT) || ',' || CAST(CAST(high_risk AS INTEGER) AS TEXT), E'\\n' ORDER BY id) "
+        "FROM draw_candidates")).scalar()
+    text = algorithm.CANDIDATE_HEADER + "\n" + (body + "\n" if body else "")
     sizes = {s: (n, h) for s, n, h in session.execute(sql(
         "SELECT stratum, COUNT(*), COUNT(*) FILTER (WHERE high_risk) FROM draw_candidates GROUP BY stratum"))}
     if set(sizes) - set(STRATA):
@@ -192,7 +186,7 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
             "SELECT d.*, row_number() OVER (PARTITION BY stratum, high_risk ORDER BY key, id) AS rn "
             "FROM draw_candidates d) AS ranked "
             f"JOIN (VALUES {limits}) AS t(s, n) ON t.s = ranked.stratum "
-            "WHERE ranked.high_risk OR ranked.rn <= t.n")):
+            "WHERE ranked.high_risk OR ranked.rn <= t.n")).all():
         by_stratum[s].append((key, i, Candidate(i, s, grid, j, high)))
     for rows in by_stratum.values():
         rows.sort()
