@@ -182,11 +182,19 @@ def _store_targets(session: Session, draw_id: int, targets: list[algorithm.Targe
     """Every target row: COPY on PostgreSQL (a draw may have hundreds of thousands), one
     multi-row INSERT per batch elsewhere."""
     if session.get_bind().dialect.name == "postgresql":
+        # COPY's text format built here in blocks (one write per block, not per row): tab-separated,
+        # \N for NULL, backslash, tab and line breaks escaped in the one free-text field.
+        def free(value: str | None) -> str:
+            if value is None:
+                return "\\N"
+            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
         cursor = session.connection().connection.driver_connection.cursor()
         with cursor.copy(f"COPY draw_targets ({', '.join(_TARGET_COLUMNS)}) FROM STDIN") as copy:
-            for t in targets:
-                copy.write_row((draw_id, t.id, t.stratum, t.reason, t.position,
-                                json.dumps(list(t.inspector_ids)), t.no_pair_reason))
+            for n in range(0, len(targets), 20000):
+                copy.write("".join(
+                    f"{draw_id}\t{t.id}\t{t.stratum}\t{t.reason}\t{t.position}\t[{', '.join(map(str, t.inspector_ids))}]"
+                    f"\t{free(t.no_pair_reason)}\n" for t in targets[n:n + 20000]))
         return
     rows = [dict(zip(_TARGET_COLUMNS, (draw_id, t.id, t.stratum, t.reason, t.position, list(t.inspector_ids),
                                        t.no_pair_reason))) for t in targets]
