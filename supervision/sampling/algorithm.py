@@ -179,13 +179,14 @@ def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[in
             by_grid.setdefault(g, []).append(i.id)
         by_district.setdefault(i.jurisdiction_id, []).append(i.id)
     ikey = {i.id: _inspector_key(seed, i.id) for i in valid}
+    conflicted = {e for _, e in conflicts}  # most targets have no declared conflict: skip the check
     load = {i.id: 0 for i in valid}
     paired = 0
     for n, target in enumerate(outcome.targets):
         cand = candidates[target.id]
         tkey = int(outcome.keys[target.id][:16], 16)
         grid_ids = by_grid.get(cand.grid_id, []) if cand.grid_id is not None else []
-        in_grid = [i for i in grid_ids if (i, target.id) not in conflicts]
+        in_grid = [i for i in grid_ids if (i, target.id) not in conflicts] if target.id in conflicted else list(grid_ids)
         pool = sorted(in_grid, key=lambda i: (load[i], ikey[i] ^ tkey, i))
         fallback: list[int] = []
         if len(pool) < k and plan.inspector_fallback == "district":
