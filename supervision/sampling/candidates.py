@@ -138,10 +138,10 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
     """The PostgreSQL path of reading and ranking (the algorithm unchanged): the candidates go
     once into a temporary table with their SHA-256 sort key computed by the server
     (`sha256()`, PostgreSQL ≥ 11); the candidate list comes back as the exact text of
-    `algorithm.candidates_text` through COPY; the server counts the strata and ranks each by
-    (key, id) so that Python receives only the high-risk rows and the first ranked others that
-    `algorithm.stratum_takes` can take. Returns (candidate text, count, sizes, {stratum: rows
-    sorted by (key, id)}, takes, counts, needed)."""
+    `algorithm.candidates_text` as one `string_agg` value; the server counts the strata and
+    ranks each by (key, id) so that Python receives only the high-risk rows and the first ranked
+    others that `algorithm.stratum_takes` can take. Returns (candidate text, count, {stratum:
+    rows sorted by (key, id)}, takes, counts, needed)."""
     from sqlalchemy import text as sql
     from sqlalchemy.dialects import postgresql
 
