@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--establishments", type=int, default=1_000_000)
     parser.add_argument("--inspectors-per-grid", type=int, default=3)
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of `compute`")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of `compute` and of the draw")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL))
     args = parser.parse_args()
 
@@ -174,14 +174,20 @@ def run(url: str, workdir: Path, args) -> None:
         compute = time.perf_counter() - started
         if args.profile:
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         db.session.rollback()
         del outcome, inputs
 
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
         started = time.perf_counter()
         service.perform_draw(db.session, actor, draw_id, create_tasks=False)
         db.session.commit()
         total = time.perf_counter() - started
+        if args.profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         summary = db.session.get(service.Draw, draw_id).summary
 
         started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Early warning rules and interview escalation."""
 import json
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -91,3 +91,51 @@ def test_the_interview_task_reaches_the_grid_s_terminals(runner, client, field):
     interview = db.session.execute(select(Interview)).scalar_one()
     body = client.get("/api/v1/sync/bootstrap", headers=field.headers).get_json()
     assert interview.task_id in [t["id"] for t in body["tasks"]]
+
+
+def test_the_set_based_list_gives_the_same_answer_as_warnings(client, field, tmp_path):
+    """Every rule fires, a second district has rules of its own, and the near misses (a fall
+    within the limit, a single failed inspection, a complaint outside the window, a closed
+    establishment) stay off both."""
+    from pathlib import Path
+
+    from sqlalchemy import update
+
+    from supervision import audit
+    from supervision.credit.grading.models import Grade, GradingRun
+    from supervision.credit.policies import Policies
+    from supervision.credit.warnings import flagged_establishment_ids, warnings
+    from supervision.registry.models import Establishment, Jurisdiction
+    from tests import factories
+
+    client.post(URL, json=field.submission(answers=FAILING), headers=field.headers)  # overdue from 2026-11-28
+    other = factories.jurisdiction(code="320105", name="建邺区")
+    dropped, kept, failed, once, complained, old_complaint, closed, twice = [
+        establishment(name=f"预警单位{n}") for n in range(8)]
+    moved = establishment(name="预警单位他区一次", district="320105")
+    moved_twice = establishment(name="预警单位他区两次", district="320105")
+    for year, scores in ((2024, {dropped: 90, kept: 90}), (2025, {dropped: 70, kept: 85})):
+        run = GradingRun(year=year, status="draft", data_as_of=datetime(year + 1, 1, 1), counts={}, created_by="test")
+        db.session.add(run)
+        db.session.flush()
+        db.session.add_all([Grade(run_id=run.id, subject_id=e.subject_id, establishment_id=e.id, score=s, grade="B",
+                                  policy_id=0) for e, s in scores.items()])
+        db.session.flush()
+        db.session.execute(update(GradingRun).where(GradingRun.id == run.id).values(
+            status="published", published_at=datetime(year + 1, 1, 10)))
+    for est in (failed, failed, once):
+        credit.record(est.subject_id, "inspection", severity="general", arose_on=date(2026, 9, 1))
+    for est, on in ((complained, date(2026, 10, 1)), (old_complaint, date(2025, 1, 1)), (closed, date(2026, 10, 1)),
+                    (moved, date(2026, 10, 1)), (moved_twice, date(2026, 10, 1)), (moved_twice, date(2026, 10, 2))):
+        credit.record(est.subject_id, "adverse", code="complaint_substantiated", severity="general", arose_on=on)
+    db.session.execute(update(Establishment).where(Establishment.id == closed.id).values(status="closed"))
+    rules = Path("supervision/policy/data/early_warning/default/2020-01-01.toml").read_text(encoding="utf-8")
+    own = tmp_path / "early_warning" / "320105"
+    own.mkdir(parents=True)
+    (own / "2020-01-01.toml").write_text(rules.replace("complaints = 1 ", "complaints = 2 "), encoding="utf-8")
+    on = date(2026, 12, 1)
+    policies = Policies(db.session, [tmp_path])
+    listed = {w.establishment.id for w in warnings(db.session, audit.Actor.system("test"), on=on, policies=policies)}
+    ids = list(db.session.execute(select(Jurisdiction.id)).scalars())
+    assert listed == {dropped.id, failed.id, complained.id, field.establishment.id, moved_twice.id}
+    assert flagged_establishment_ids(db.session, ids, on, policies=Policies(db.session, [tmp_path])) == listed

@@ -124,6 +124,32 @@ def test_high_risk_establishments_are_always_drawn(runner, client, field, tmp_pa
     assert report["strata"]["A"]["high_risk"] == 2
 
 
+def test_an_early_warning_establishment_is_always_drawn(runner, district, tmp_path):
+    grid, population = graded_population(district, {"A": 20})
+    warned = population["A"][7]
+    for arose_on in (date(2026, 9, 1), date(2026, 10, 1)):  # two failed inspections in 12 months
+        credit_factory.record(warned.subject_id, "inspection", severity="general", arose_on=arose_on)
+    report = run(runner, tmp_path, w.plan(min_coverage=0, ratios={"A": 0, "ungraded": 0}))
+    assert {t.establishment_id: t.reason for t in targets(report["draw_id"])} == {warned.id: "high_risk"}
+    assert reading.high_risk_subjects(db.session, [district.id], w.PERIOD[0]) == {warned.id: ["early_warning"]}
+
+
+def test_the_stored_candidate_list_is_the_one_read_row_by_row(runner, district, tmp_path):
+    """PostgreSQL builds the list in the server; it must be the text of `candidates_text`."""
+    from supervision.sampling import service
+
+    grid, population = graded_population(district, {"A": 3, "ungraded": 2})
+    loose = factories.establishment(name="未划网格单位")
+    credit_factory.record(loose.subject_id, "adverse", code="complaint_substantiated", severity="minor",
+                          arose_on=date(2026, 10, 1))
+    draw = db.session.get(Draw, run(runner, tmp_path, w.plan())["draw_id"])
+    plan = service.plan_of(draw)
+    text, _ = service.unpack(draw)
+    assert text == algorithm.candidates_text(reading.read_candidates(
+        db.session, plan, reading.resolve_scope(db.session, plan), draw.id))
+    assert f"\n{loose.id},ungraded,,{loose.jurisdiction_id},1\n" in text and draw.candidate_count == 6
+
+
 def test_the_coverage_floor_raises_sampling_in_proportion_to_what_each_stratum_has_left(runner, district, tmp_path):
     graded_population(district, {"A": 60, "B": 40})
     report = run(runner, tmp_path, w.plan(min_coverage=20, ratios={"A": 0, "B": 0}))

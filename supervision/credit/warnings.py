@@ -14,12 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from supervision import audit
 from supervision.credit import lifecycle_rules  # noqa: F401  (registers the policy kinds)
 from supervision.credit.calendar import add_months
+from supervision.credit.grading.models import Grade, GradingRun
 from supervision.credit.lists import establishments_in_scope, published_grades
 from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies
@@ -95,3 +96,73 @@ def warnings(session: Session, actor: audit.Actor, *, on: date, jurisdiction: st
         if reasons:
             result.append(Warning(e, reasons))
     return result
+
+
+def _rule_key(rules) -> tuple:
+    return (rules.score_drop, rules.failed_inspections, rules.failed_within_months, rules.overdue_rectifications,
+            rules.complaints, rules.complaints_within_months)
+
+
+def flagged_establishment_ids(session: Session, jurisdiction_ids: list[int], on: date, *,
+                              policies: Policies | None = None) -> set[int]:
+    """The ids of the establishments of these jurisdictions that `warnings()` lists on `on` (the
+    same rules, the same answer), computed set-based for a draw of up to a million: the
+    jurisdictions are grouped by their resolved rules, and each group is read with one
+    GROUP BY … HAVING query per rule; no establishment is loaded as an object."""
+    if not jurisdiction_ids:
+        return set()
+    policies = policies or Policies.current(session)
+    groups: dict[tuple, tuple[object, list[int]]] = {}
+    for jid in jurisdiction_ids:
+        rules = policies.resolve(KIND, jid, on).value
+        groups.setdefault(_rule_key(rules), (rules, []))[1].append(jid)
+    E = Establishment
+    flagged: set[int] = set()
+    # A fall needs two published years; with fewer, nobody can have one (a cheap exact check).
+    two_years = session.execute(select(func.count(func.distinct(GradingRun.year)))
+                                .where(GradingRun.status == "published")).scalar() >= 2
+    for rules, jids in groups.values():
+        in_scope = (E.status == "active", E.jurisdiction_id.in_(jids))
+
+        def at_least(threshold: int, query) -> None:
+            # A threshold of 0 or less flags every establishment, counted or not (as warnings() does).
+            if threshold <= 0:
+                flagged.update(session.execute(select(E.id).where(*in_scope)).scalars())
+            else:
+                flagged.update(session.execute(query.having(func.count() >= threshold)).scalars())
+
+        def records(*conditions):
+            return (select(E.id).join(CreditRecord, CreditRecord.subject_id == E.subject_id)
+                    .where(*in_scope, CreditRecord.status.in_(COUNTING), CreditRecord.superseded_at.is_(None),
+                           *conditions).group_by(E.id))
+
+        # The score drop: each year's newest publication, then the last two years compared.
+        per_year = func.row_number().over(partition_by=(Grade.subject_id, GradingRun.year),
+                                          order_by=(GradingRun.published_at.desc(), GradingRun.id.desc()))
+        yearly = (select(Grade.subject_id.label("subject_id"), GradingRun.year.label("year"),
+                         Grade.score.label("score"), per_year.label("rn"))
+                  .join(GradingRun, GradingRun.id == Grade.run_id)
+                  .where(GradingRun.status == "published", Grade.subject_id.in_(select(E.subject_id).where(*in_scope)))
+                  .subquery())
+        newest = func.row_number().over(partition_by=yearly.c.subject_id, order_by=yearly.c.year.desc())
+        ranked = (select(yearly.c.subject_id, yearly.c.score, newest.label("yr"))
+                  .where(yearly.c.rn == 1).subquery())
+        latest = func.max(case((ranked.c.yr == 1, ranked.c.score)))
+        previous = func.max(case((ranked.c.yr == 2, ranked.c.score)))
+        dropped = (select(ranked.c.subject_id).where(ranked.c.yr <= 2).group_by(ranked.c.subject_id)
+                   .having(func.count() == 2, previous - latest > rules.score_drop).subquery())
+        if two_years:
+            flagged.update(session.execute(select(E.id).where(*in_scope, E.subject_id.in_(select(dropped.c.subject_id))))
+                           .scalars())
+
+        since = add_months(on, -rules.failed_within_months)
+        at_least(rules.failed_inspections, records(
+            CreditRecord.kind == "inspection", CreditRecord.severity.in_(("general", "serious")),
+            CreditRecord.arose_on > since, CreditRecord.arose_on <= on))
+        at_least(rules.overdue_rectifications, select(E.id).join(RectificationOrder, RectificationOrder.establishment_id == E.id)
+                 .where(*in_scope, RectificationOrder.status == "open", RectificationOrder.deadline < on).group_by(E.id))
+        since = add_months(on, -rules.complaints_within_months)
+        at_least(rules.complaints, records(
+            CreditRecord.kind == "adverse", CreditRecord.code == "complaint_substantiated",
+            CreditRecord.arose_on > since, CreditRecord.arose_on <= on))
+    return flagged

@@ -109,34 +109,55 @@ def spread(shortfall: int, remaining: dict[str, int]) -> dict[str, int]:
     return extra
 
 
+def stratum_takes(plan: Plan, sizes: dict[str, tuple[int, int]]) -> tuple[dict[str, StratumCount], int, dict[str, tuple[int, int]]]:
+    """The arithmetic of the targets from the strata's sizes alone: `sizes[s]` = (candidates,
+    high-risk candidates). Returns the counts, the coverage floor's `needed` and, per stratum,
+    (ratio fill, floor extra): how many of its other candidates, in key order, are taken for
+    the ratio and then for the floor."""
+    counts = {s: StratumCount(candidates=sizes.get(s, (0, 0))[0], high_risk=sizes.get(s, (0, 0))[1]) for s in STRATA}
+    fills, rest = {}, {}
+    for s, c in counts.items():
+        c.quota = quota(c.candidates, plan.ratio(s))
+        others = c.candidates - c.high_risk
+        fills[s] = min(max(0, c.quota - c.high_risk), others)
+        rest[s] = others - fills[s]
+    total = sum(c.candidates for c in counts.values())
+    needed = ceil(total * plan.coverage)
+    drawn = sum(c.high_risk + fills[s] for s, c in counts.items())
+    extra = spread(needed - drawn, rest)
+    for s, c in counts.items():
+        c.floor_extra = extra[s]
+        c.drawn = c.high_risk + fills[s] + min(extra[s], rest[s])
+    return counts, needed, {s: (fills[s], extra[s]) for s in STRATA}
+
+
+def assemble(by_stratum: dict[str, list[tuple[str, int, Candidate]]], takes: dict[str, tuple[int, int]],
+             counts: dict[str, StratumCount], total: int, needed: int) -> Outcome:
+    """The targets from each stratum's rows sorted by (key, id) — all of them, or at least its
+    high-risk ones and the first fill + extra others — and the takes of `stratum_takes`."""
+    chosen = []
+    for s in STRATA:
+        fill, extra = takes[s]
+        rows = by_stratum.get(s, [])
+        chosen += [(k, i, c, "high_risk") for k, i, c in rows if c.high_risk]
+        others = [row for row in rows if not row[2].high_risk]
+        chosen += [(k, i, c, "ratio") for k, i, c in others[:fill]]
+        chosen += [(k, i, c, "floor") for k, i, c in others[fill:fill + extra]]
+    chosen.sort()
+    targets = [Target(i, c.stratum, reason, n) for n, (_, i, c, reason) in enumerate(chosen)]
+    return Outcome(targets, counts, total, needed, keys={i: k for k, i, _, _ in chosen})
+
+
 def select_targets(plan: Plan, seed: str, candidates: list[Candidate]) -> Outcome:
     key = _keyer(seed)
     by_stratum: dict[str, list[tuple[str, int, Candidate]]] = {s: [] for s in STRATA}
     for c in candidates:
         by_stratum[c.stratum].append((key(c.id), c.id, c))
-    counts = {s: StratumCount(candidates=len(rows)) for s, rows in by_stratum.items()}
-    chosen: dict[str, list[tuple[str, int, Candidate, str]]] = {}
-    rest: dict[str, list[tuple[str, int, Candidate]]] = {}
-    for s, rows in by_stratum.items():
+    for rows in by_stratum.values():
         rows.sort()  # by key, then id (ids are unique, so the candidate is never compared)
-        high = [(k, i, c, "high_risk") for k, i, c in rows if c.high_risk]
-        others = [row for row in rows if not row[2].high_risk]
-        counts[s].high_risk = len(high)
-        counts[s].quota = quota(len(rows), plan.ratio(s))
-        fill = max(0, counts[s].quota - len(high))
-        chosen[s] = high + [(k, i, c, "ratio") for k, i, c in others[:fill]]
-        rest[s] = others[fill:]
-    total = len(candidates)
-    needed = ceil(total * plan.coverage)
-    drawn = sum(len(v) for v in chosen.values())
-    extra = spread(needed - drawn, {s: len(rest[s]) for s in STRATA})
-    for s in STRATA:
-        counts[s].floor_extra = extra[s]
-        chosen[s] += [(k, i, c, "floor") for k, i, c in rest[s][:extra[s]]]
-        counts[s].drawn = len(chosen[s])
-    everything = sorted(row for rows in chosen.values() for row in rows)
-    targets = [Target(i, c.stratum, reason, n) for n, (_, i, c, reason) in enumerate(everything)]
-    return Outcome(targets, counts, total, needed, keys={i: k for k, i, _, _ in everything})
+    sizes = {s: (len(rows), sum(1 for row in rows if row[2].high_risk)) for s, rows in by_stratum.items()}
+    counts, needed, takes = stratum_takes(plan, sizes)
+    return assemble(by_stratum, takes, counts, len(candidates), needed)
 
 
 def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[int, Candidate],
@@ -158,13 +179,14 @@ def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[in
             by_grid.setdefault(g, []).append(i.id)
         by_district.setdefault(i.jurisdiction_id, []).append(i.id)
     ikey = {i.id: _inspector_key(seed, i.id) for i in valid}
+    conflicted = {e for _, e in conflicts}  # most targets have no declared conflict: skip the check
     load = {i.id: 0 for i in valid}
     paired = 0
     for n, target in enumerate(outcome.targets):
         cand = candidates[target.id]
         tkey = int(outcome.keys[target.id][:16], 16)
         grid_ids = by_grid.get(cand.grid_id, []) if cand.grid_id is not None else []
-        in_grid = [i for i in grid_ids if (i, target.id) not in conflicts]
+        in_grid = [i for i in grid_ids if (i, target.id) not in conflicts] if target.id in conflicted else list(grid_ids)
         pool = sorted(in_grid, key=lambda i: (load[i], ikey[i] ^ tkey, i))
         fallback: list[int] = []
         if len(pool) < k and plan.inspector_fallback == "district":

@@ -132,3 +132,64 @@ def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]
         if eid in wanted:
             members.setdefault(eid, []).append(iid)
     return {eid: tuple(sorted(ids)) for eid, ids in members.items()}
+
+
+def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: int, seed: str):
+    """The PostgreSQL path of reading and ranking (the algorithm unchanged): the candidates go
+    once into a temporary table with their SHA-256 sort key computed by the server
+    (`sha256()`, PostgreSQL ≥ 11); the candidate list comes back as the exact text of
+    `algorithm.candidates_text` as one `string_agg` value; the server counts the strata and
+    ranks each by (key, id) so that Python receives only the high-risk rows and the first ranked
+    others that `algorithm.stratum_takes` can take. Returns (candidate text, count, {stratum:
+    rows sorted by (key, id)}, takes, counts, needed)."""
+    from sqlalchemy import text as sql
+    from sqlalchemy.dialects import postgresql
+
+    from supervision.sampling import algorithm
+    from supervision.sampling.plan import STRATA
+
+    if not all(c in "0123456789abcdef" for c in seed):
+        raise ValueError("seed must be lower-case hex")
+    risky = high_risk_subjects(session, scope.jurisdiction_ids, plan.period_start)
+    session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_risky"))
+    session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_candidates"))
+    session.execute(sql("CREATE TEMPORARY TABLE draw_risky (id INTEGER PRIMARY KEY) ON COMMIT DROP"))
+    if risky:
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor.copy("COPY draw_risky (id) FROM STDIN") as copy:
+            for i in risky:
+                copy.write_row((i,))
+    query = candidate_query(plan, scope, draw_id).order_by(None).subquery()
+    compiled = str(select(query).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    session.execute(sql(
+        "CREATE TEMPORARY TABLE draw_candidates ON COMMIT DROP AS "
+        "SELECT c.id, COALESCE(c.grade, 'ungraded') AS stratum, c.grid_id, c.jurisdiction_id, "
+        "(r.id IS NOT NULL) AS high_risk, "
+        f"encode(sha256(convert_to('{seed}:' || c.id, 'UTF8')), 'hex') COLLATE \"C\" AS key "
+        f"FROM ({compiled}) AS c LEFT JOIN draw_risky r ON r.id = c.id"))
+    # One value, one round trip (COPY TO STDOUT would come back a row at a time).
+    body = session.execute(sql(
+        "SELECT string_agg(CAST(id AS TEXT) || ',' || stratum || ',' || COALESCE(CAST(grid_id AS TEXT), '') || ',' "
+        "|| CAST(jurisdiction_id AS TEXT) || ',' || CAST(CAST(high_risk AS INTEGER) AS TEXT), E'\\n' ORDER BY id) "
+        "FROM draw_candidates")).scalar()
+    text = algorithm.CANDIDATE_HEADER + "\n" + (body + "\n" if body else "")
+    sizes = {s: (n, h) for s, n, h in session.execute(sql(
+        "SELECT stratum, COUNT(*), COUNT(*) FILTER (WHERE high_risk) FROM draw_candidates GROUP BY stratum"))}
+    if set(sizes) - set(STRATA):
+        raise ValueError(f"unknown strata {sorted(set(sizes) - set(STRATA))}")
+    total = sum(n for n, _ in sizes.values())
+    counts, needed, takes = algorithm.stratum_takes(plan, sizes)
+    limits = ", ".join(f"('{s}', {fill + extra})" for s, (fill, extra) in takes.items())
+    by_stratum: dict[str, list] = {s: [] for s in STRATA}
+    for i, s, grid, j, high, key in session.execute(sql(
+            "SELECT id, stratum, grid_id, jurisdiction_id, high_risk, key FROM ("
+            "SELECT d.*, row_number() OVER (PARTITION BY stratum, high_risk ORDER BY key, id) AS rn "
+            "FROM draw_candidates d) AS ranked "
+            f"JOIN (VALUES {limits}) AS t(s, n) ON t.s = ranked.stratum "
+            "WHERE ranked.high_risk OR ranked.rn <= t.n")).all():
+        by_stratum[s].append((key, i, Candidate(i, s, grid, j, high)))
+    for rows in by_stratum.values():
+        rows.sort()
+    session.execute(sql("DROP TABLE pg_temp.draw_candidates"))
+    session.execute(sql("DROP TABLE pg_temp.draw_risky"))
+    return text, total, by_stratum, takes, counts, needed

@@ -1,8 +1,8 @@
 """Establishments flagged high-risk: always drawn, whatever their stratum's ratio.
 
 Three sources (seed 002 §四(二)): a substantiated complaint, an overdue rectification order and
-the early-warning list. The first two are read here; the early-warning list is built in
-parallel elsewhere and joins in `_early_warning` below — the one place to wire it in.
+the early-warning list. The first two are read here; the early-warning list comes from
+`supervision.credit.warnings.flagged_establishment_ids` through `_early_warning` below.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supervision.credit.models import CreditRecord
+from supervision.credit.warnings import flagged_establishment_ids
 from supervision.inspections.models import RectificationOrder
 from supervision.registry.models import Establishment
 
@@ -22,12 +23,11 @@ REASON_NAMES = {"complaint": "投诉举报查实", "overdue_rectification": "逾
 
 
 def _early_warning(session: Session, jurisdiction_ids: list[int], on: date) -> set[int]:
-    """Establishment ids on the early-warning list (信用预警名单) on `on`.
-
-    The list is being built by another part of the project; until it lands this returns no
-    one. Wire the list's service in here (and nowhere else): the draw, its export and its
-    verification all take high-risk flags from `high_risk_subjects`."""
-    return set()
+    """Establishment ids on the early-warning list (信用预警名单) on `on`: the rules of
+    `supervision.credit.warnings` (policy kind `early_warning`, resolved per jurisdiction),
+    read set-based. The draw, its export and its verification all take high-risk flags from
+    `high_risk_subjects`."""
+    return flagged_establishment_ids(session, jurisdiction_ids, on)
 
 
 def high_risk_subjects(session: Session, jurisdiction_ids: list[int], on: date) -> dict[int, list[str]]:

@@ -87,15 +87,17 @@ def seed_draw(session: Session, actor: audit.Actor, plan_text: str, *, policies:
 
 @dataclass
 class Inputs:
-    candidates: list[algorithm.Candidate]
+    candidates: list[algorithm.Candidate] | None
     inspectors: list[algorithm.InspectorRow]
     conflicts: set
     last_pairs: dict
+    candidate_text: str | None = None  # given instead of `candidates` by the PostgreSQL path
+    candidate_count: int = 0
 
 
 def _pack(inputs: Inputs) -> tuple[bytes, str, str, str]:
     """The stored form: gzipped JSON of the candidate text and the pairing inputs, with digests."""
-    text = algorithm.candidates_text(inputs.candidates)
+    text = inputs.candidate_text if inputs.candidate_text is not None else algorithm.candidates_text(inputs.candidates)
     pairing = canonical_json(algorithm.pairing_inputs(inputs.inspectors, inputs.conflicts, inputs.last_pairs))
     blob = gzip.compress(json.dumps({"candidates": text, "pairing": pairing}, ensure_ascii=False).encode("utf-8"),
                          compresslevel=1, mtime=0)
@@ -108,16 +110,29 @@ def unpack(draw: Draw) -> tuple[str, str]:
 
 
 def compute(session: Session, draw: Draw) -> tuple[algorithm.Outcome, Inputs]:
-    """Read the inputs and run the algorithm; writes nothing (what the bench times)."""
+    """Read the inputs and run the algorithm; writes nothing (what the bench times).
+
+    On PostgreSQL the server computes the sort keys and ranks the strata, and Python sees only
+    the rows it can draw (`candidates.read_drawn_postgresql`); elsewhere every candidate is
+    read and `algorithm.select_targets` runs. Both give the same targets (`verify` re-runs the
+    Python path on the stored list)."""
     plan = plan_of(draw)
     scope = reading.resolve_scope(session, plan)
-    candidates = reading.read_candidates(session, plan, scope, draw.id)
-    outcome = algorithm.select_targets(plan, draw.seed, candidates)
+    if session.get_bind().dialect.name == "postgresql":
+        text, count, by_stratum, takes, counts, needed = reading.read_drawn_postgresql(
+            session, plan, scope, draw.id, draw.seed)
+        outcome = algorithm.assemble(by_stratum, takes, counts, count, needed)
+        drawn = {c.id: c for rows in by_stratum.values() for _, _, c in rows}
+        candidates, extra = None, {"candidate_text": text, "candidate_count": count}
+    else:
+        candidates = reading.read_candidates(session, plan, scope, draw.id)
+        outcome = algorithm.select_targets(plan, draw.seed, candidates)
+        drawn = {c.id: c for c in candidates}
+        extra = {"candidate_count": len(candidates)}
     target_ids = [t.id for t in outcome.targets]
     inputs = Inputs(candidates, reading.read_inspectors(session, scope), reading.read_conflicts(session, scope, target_ids),
-                    reading.read_last_pairs(session, scope, target_ids))
-    algorithm.pair_inspectors(plan, draw.seed, outcome, {c.id: c for c in candidates}, inputs.inspectors,
-                              inputs.conflicts, inputs.last_pairs)
+                    reading.read_last_pairs(session, scope, target_ids), **extra)
+    algorithm.pair_inspectors(plan, draw.seed, outcome, drawn, inputs.inspectors, inputs.conflicts, inputs.last_pairs)
     return outcome, inputs
 
 
@@ -147,7 +162,7 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
     result_sha = sha256_text(algorithm.result_text(outcome.targets))
     _store_targets(session, draw.id, outcome.targets)
     summary = _summary(plan, outcome)
-    draw.candidates_blob, draw.candidate_count, draw.candidate_sha256 = blob, len(inputs.candidates), candidate_sha
+    draw.candidates_blob, draw.candidate_count, draw.candidate_sha256 = blob, inputs.candidate_count, candidate_sha
     draw.result_sha256, draw.status, draw.drawn_at = result_sha, "drawn", utcnow()
     draw.summary = {**draw.summary, **summary, "pairing_sha256": pairing_sha}
     audit.record(session, actor, RUN_ACTION, entity_type="draws", entity_id=str(draw.id), after={
@@ -167,11 +182,19 @@ def _store_targets(session: Session, draw_id: int, targets: list[algorithm.Targe
     """Every target row: COPY on PostgreSQL (a draw may have hundreds of thousands), one
     multi-row INSERT per batch elsewhere."""
     if session.get_bind().dialect.name == "postgresql":
+        # COPY's text format built here in blocks (one write per block, not per row): tab-separated,
+        # \N for NULL, backslash, tab and line breaks escaped in the one free-text field.
+        def free(value: str | None) -> str:
+            if value is None:
+                return "\\N"
+            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
         cursor = session.connection().connection.driver_connection.cursor()
         with cursor.copy(f"COPY draw_targets ({', '.join(_TARGET_COLUMNS)}) FROM STDIN") as copy:
-            for t in targets:
-                copy.write_row((draw_id, t.id, t.stratum, t.reason, t.position,
-                                json.dumps(list(t.inspector_ids)), t.no_pair_reason))
+            for n in range(0, len(targets), 20000):
+                copy.write("".join(
+                    f"{draw_id}\t{t.id}\t{t.stratum}\t{t.reason}\t{t.position}\t[{', '.join(map(str, t.inspector_ids))}]"
+                    f"\t{free(t.no_pair_reason)}\n" for t in targets[n:n + 20000]))
         return
     rows = [dict(zip(_TARGET_COLUMNS, (draw_id, t.id, t.stratum, t.reason, t.position, list(t.inspector_ids),
                                        t.no_pair_reason))) for t in targets]
