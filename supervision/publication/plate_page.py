@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import String, bindparam, cast, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from supervision import policy
 from supervision.audit.models import AuditEntry
@@ -252,8 +252,8 @@ def _inspections(session: Session, establishment: Establishment) -> list[Inspect
 def load_page(session: Session, establishment_id: int, *, today: date, policy_roots: list) -> PlatePage:
     establishment = session.execute(
         select(Establishment).where(Establishment.id == establishment_id)
-        .options(selectinload(Establishment.licences), joinedload(Establishment.category),
-                 joinedload(Establishment.jurisdiction))).scalar_one()
+        .options(joinedload(Establishment.licences), joinedload(Establishment.category),
+                 joinedload(Establishment.jurisdiction))).unique().scalar_one()
     policies = policies_for(session, policy_roots)
     return PlatePage(establishment, _grade(session, establishment), list_status(session, establishment.subject_id, today),
                      _penalties(session, establishment, today, policies), _inspections(session, establishment), today)
