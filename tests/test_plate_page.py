@@ -92,7 +92,7 @@ def test_query_count_is_pinned_with_grade_penalties_and_inspections(client, runn
     db.session.expire_all()
     with count_queries() as n:
         assert client.get(url).status_code == 200
-    assert n() <= 9  # token+version, establishment with licences, grade, contributions, lists, penalties, chain, inspections
+    assert n() <= 9  # token+version, establishment+licences, grade, contributions, lists, penalties, chain, inspections
     db.session.expire_all()
     with count_queries() as cached:
         assert client.get(url).status_code == 200

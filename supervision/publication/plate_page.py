@@ -108,8 +108,8 @@ def list_status(session: Session, subject_id: int, on: date) -> list[str]:
 
 
 def _version_columns(establishment_id, establishment_key, subject_id) -> list:
-    """A fingerprint of everything that feeds the page (the arguments are bound parameters or
-    columns of `establishments`, to which the id lists correlate): the newest audit entry of the
+    """A fingerprint of everything that feeds the page (the arguments are columns of
+    `establishments`, to which the id lists correlate): the newest audit entry of the
     establishment (licences and status included), of its credit records (new records,
     objections, repairs, corrections), of its penalties (fulfilment), of its inspections and
     rectification orders, of its list entries (notice, entry, exit), and of any grading run (a
@@ -140,18 +140,6 @@ def _version_columns(establishment_id, establishment_key, subject_id) -> list:
     ]
 
 
-# Built once: building the expression on every request cost more than running it.
-_VERSION = select(*_version_columns(bindparam("establishment_id"), bindparam("establishment_key"),
-                                    bindparam("subject_id")))
-
-
-def public_version(session: Session, establishment_id: int, subject_id: int) -> tuple:
-    """The page's fingerprint (see `_version_columns`), in one statement."""
-    return tuple(session.execute(_VERSION, {"establishment_id": establishment_id,
-                                            "establishment_key": str(establishment_id),
-                                            "subject_id": subject_id}).one())
-
-
 @dataclass(frozen=True)
 class CurrentPlate:
     establishment_id: int
@@ -159,6 +147,7 @@ class CurrentPlate:
     version: tuple
 
 
+# Built once: building the expression on every request cost more than running it.
 _CURRENT_PLATE = (
     select(Establishment.id, Establishment.subject_id,
            *_version_columns(Establishment.id, cast(Establishment.id, String), Establishment.subject_id))
