@@ -13,6 +13,8 @@ N establishments (default 1,000,000), loaded with wrk picking random plates.
    full load (wrk, C connections) -> requests/s and their ratio (target >= 50 %).
 4. The real app again at half its full-load rate (wrk's delay() paces each connection) -> p50,
    p99 (target p99 < 50 ms).
+5. For scale, the real app answering an unreadable plate (404, no database statement): the
+   ceiling any plate page of this app could reach under the same settings.
 
     python bench/plate_page.py [--establishments N] [--database-url URL] [--workers W]
                                [--connections C] [--duration S] [--sample K]
@@ -150,6 +152,15 @@ def main() -> None:
         try:
             server.wait_ready()
             wrk(port, full, args.connections, 3)  # warm up: connections, imports, caches
+            if name == "plate":
+                # The ceiling for any page of this app: an unreadable plate, answered 404 without
+                # touching the database (its middleware, Jinja and headers, nothing else).
+                floor = work / "floor.lua"
+                write_lua(floor, ["!"], 0)
+                figures["floor"] = wrk(port, floor, args.connections, args.duration)
+                print(f"   floor: {figures['floor']['rps']:8.0f} req/s  (the app answering an unreadable plate "
+                      f"404 without a query: {figures['floor']['rps'] / figures['baseline']['rps']:.1%} of the "
+                      f"baseline)", flush=True)
             figures[name] = wrk(port, full, args.connections, args.duration)
             print(f"{name:>8}: {figures[name]['rps']:8.0f} req/s  p50 {figures[name]['p50'] / 1000:.1f} ms  "
                   f"p99 {figures[name]['p99'] / 1000:.1f} ms  errors {figures[name]['errors']} "

@@ -64,23 +64,29 @@ page_cache = PageCache()
 @public_site.route("/P/<token>")
 def plate(token: str):
     """What a citizen sees after scanning an establishment's plate."""
-    resolution = plates.resolve_token(db.session, token)
-    if resolution.state == plates.UNKNOWN:
-        return render_template("plate_unknown.html"), 404
-    if resolution.state == plates.REPLACED:
-        return render_template("plate_replaced.html", r=resolution)
-    establishment = resolution.establishment  # current, or closed (the page says so)
+    normalised = plates.normalise_token(token)
+    # One statement for a current (or closed) plate: the establishment and its page's version.
+    current = plate_page.current_plate(db.session, normalised) if plates.could_be_token(normalised) else None
+    if current is None:
+        resolution = plates.resolve_token(db.session, token)
+        if resolution.state == plates.UNKNOWN:
+            return render_template("plate_unknown.html"), 404
+        if resolution.state == plates.REPLACED:
+            return render_template("plate_replaced.html", r=resolution)
+        # Created between the two statements: read it again.
+        current = plate_page.current_plate(db.session, normalised)
+        if current is None:
+            return render_template("plate_unknown.html"), 404
     today = china_today()
-    version = plate_page.public_version(db.session, establishment.id, establishment.subject_id)
-    key = (establishment.id, plates.normalise_token(token), today.isoformat(), version)
+    key = (current.establishment_id, normalised, today.isoformat(), current.version)
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         return _plate_response(Response(status=304), etag)
     body = page_cache.get(key)
     if body is None:
-        page = plate_page.load_page(db.session, establishment.id, today=today,
+        page = plate_page.load_page(db.session, current.establishment_id, today=today,
                                     policy_roots=[current_app.config.get("POLICY_DIR")])
-        body = render_template("plate.html", p=page, e=page.establishment, token=plates.normalise_token(token),
+        body = render_template("plate.html", p=page, e=page.establishment, token=normalised,
                                status_name=STATUS_NAMES[page.establishment.status]).encode()
         page_cache.put(key, body)
     return _plate_response(Response(body, mimetype="text/html"), etag)

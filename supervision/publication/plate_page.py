@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from supervision import policy
 from supervision.audit.models import AuditEntry
@@ -29,7 +29,7 @@ from supervision.credit.policies import Policies
 from supervision.credit.publicity import publicity_of
 from supervision.inspections.models import TASK_KIND_NAMES, Finding, Inspection, RectificationOrder, Task
 from supervision.policy import PolicySet
-from supervision.registry.models import Establishment
+from supervision.registry.models import Establishment, PlateToken
 
 RECENT_INSPECTIONS = 5
 MAX_CONTRIBUTIONS = 8
@@ -107,35 +107,60 @@ def list_status(session: Session, subject_id: int, on: date) -> list[str]:
     return credit_lists.titles_on(session, subject_id, on)
 
 
-def public_version(session: Session, establishment_id: int, subject_id: int) -> tuple:
-    """A fingerprint of everything that feeds the page, in one statement: the newest audit entry
-    of the establishment (licences and status included), of its credit records (new records,
+def _version_columns(establishment_id, establishment_key, subject_id) -> list:
+    """A fingerprint of everything that feeds the page (the arguments are columns of
+    `establishments`, to which the id lists correlate): the newest audit entry of the
+    establishment (licences and status included), of its credit records (new records,
     objections, repairs, corrections), of its penalties (fulfilment), of its inspections and
-    rectification orders, of its list entries (notice, entry, exit), and of any grading run (a publication changes grades in bulk)."""
+    rectification orders, of its list entries (notice, entry, exit), and of any grading run (a
+    publication changes grades in bulk)."""
     def newest(entity_type: str, ids):
         return (select(func.max(AuditEntry.seq))
                 .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(ids))
                 .scalar_subquery())
 
-    est_id = str(establishment_id)
-    record_ids = select(cast(CreditRecord.id, String)).where(CreditRecord.subject_id == subject_id)
-    penalty_ids = select(cast(Penalty.id, String)).where(Penalty.establishment_id == establishment_id)
-    inspection_ids = select(Inspection.uuid).where(Inspection.establishment_id == establishment_id)
-    order_ids = select(cast(RectificationOrder.id, String)).where(
-        RectificationOrder.establishment_id == establishment_id)
-    entry_ids = select(cast(ListEntry.id, String)).where(ListEntry.subject_id == subject_id)
-    runs = (select(func.max(AuditEntry.seq)).where(AuditEntry.entity_type == "grading_runs").scalar_subquery())
-    row = session.execute(select(
+    def ids(column, where):
+        return select(column).where(where).correlate(Establishment)
+
+    record_ids = ids(cast(CreditRecord.id, String), CreditRecord.subject_id == subject_id)
+    penalty_ids = ids(cast(Penalty.id, String), Penalty.establishment_id == establishment_id)
+    inspection_ids = ids(Inspection.uuid, Inspection.establishment_id == establishment_id)
+    order_ids = ids(cast(RectificationOrder.id, String), RectificationOrder.establishment_id == establishment_id)
+    entry_ids = ids(cast(ListEntry.id, String), ListEntry.subject_id == subject_id)
+    return [
         (select(func.max(AuditEntry.seq)).where(AuditEntry.entity_type == "establishments",
-                                                 AuditEntry.entity_id == est_id).scalar_subquery()),
+                                                 AuditEntry.entity_id == establishment_key).scalar_subquery()),
         newest("credit_records", record_ids), newest("penalties", penalty_ids),
         newest("inspections", inspection_ids), newest("rectification_orders", order_ids),
-        newest("credit_list_entries", entry_ids), runs,
+        newest("credit_list_entries", entry_ids),
+        select(func.max(AuditEntry.seq)).where(AuditEntry.entity_type == "grading_runs").scalar_subquery(),
         # Rows written without an audit entry (bulk demo data) still change the counts.
         select(func.count()).where(CreditRecord.subject_id == subject_id).scalar_subquery(),
         select(func.max(ListEntry.id)).where(ListEntry.subject_id == subject_id).scalar_subquery(),
-    )).one()
-    return tuple(row)
+    ]
+
+
+@dataclass(frozen=True)
+class CurrentPlate:
+    establishment_id: int
+    subject_id: int
+    version: tuple
+
+
+# Built once: building the expression on every request cost more than running it.
+_CURRENT_PLATE = (
+    select(Establishment.id, Establishment.subject_id,
+           *_version_columns(Establishment.id, cast(Establishment.id, String), Establishment.subject_id))
+    .select_from(PlateToken).join(Establishment, Establishment.id == PlateToken.establishment_id)
+    .where(PlateToken.token == bindparam("token"), PlateToken.revoked_at.is_(None)))
+
+
+def current_plate(session: Session, token: str) -> CurrentPlate | None:
+    """The establishment behind an unrevoked (normalised) token and its page's fingerprint, in
+    one indexed statement: all a cached page costs. None for anything else (unknown or
+    replaced token), which `plates.resolve_token` then tells apart."""
+    row = session.execute(_CURRENT_PLATE, {"token": token}).first()
+    return None if row is None else CurrentPlate(row[0], row[1], tuple(row[2:]))
 
 
 # Hard-rule titles of the policy documents published runs used: immutable once published, so
@@ -216,8 +241,8 @@ def _inspections(session: Session, establishment: Establishment) -> list[Inspect
 def load_page(session: Session, establishment_id: int, *, today: date, policy_roots: list) -> PlatePage:
     establishment = session.execute(
         select(Establishment).where(Establishment.id == establishment_id)
-        .options(selectinload(Establishment.licences), joinedload(Establishment.category),
-                 joinedload(Establishment.jurisdiction))).scalar_one()
+        .options(joinedload(Establishment.licences), joinedload(Establishment.category),
+                 joinedload(Establishment.jurisdiction))).unique().scalar_one()
     policies = policies_for(session, policy_roots)
     return PlatePage(establishment, _grade(session, establishment), list_status(session, establishment.subject_id, today),
                      _penalties(session, establishment, today, policies), _inspections(session, establishment), today)
