@@ -53,6 +53,9 @@ def register_blueprints(app: Flask) -> None:
 
     init_api(app)
     app.register_blueprint(public_site)
+    import portal
+
+    portal.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -152,6 +155,7 @@ def register_commands(app: Flask) -> None:
 
 def _import_models() -> None:
     """Import every models module so the metadata is complete (for mappers and Alembic)."""
+    import supervision.accounts.models  # noqa: F401
     import supervision.audit.models  # noqa: F401
     import supervision.checklists.models  # noqa: F401
     import supervision.complaints.models  # noqa: F401

@@ -138,6 +138,8 @@ def register(app: Flask) -> None:
     credit_commands.register_commands(app)
     from supervision.credit import lifecycle_commands  # objections, repairs, lists, warnings, interviews, calendar
     lifecycle_commands.register_commands(app)
+    from supervision.accounts.commands import accounts_group  # establishment portal accounts (issue 19)
+    app.cli.add_command(accounts_group)
     from supervision.credit.report import report_command
     credit_commands.credit_group.add_command(report_command)
     from supervision.sampling import commands as sampling_commands  # draw, inspectors conflict (issue 18)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "user", "device", "cli" or "system"
+    kind: str  # "user", "device", "establishment", "cli" or "system"
     ref: str  # stable reference, e.g. "device:7" or "cli:root"
     details: dict = field(default_factory=dict, compare=False)
     # Not part of the audit payload: what the access rules need.
@@ -38,6 +38,17 @@ class Actor:
             {"device_id": device_id, "inspector_id": inspector_id, "badge_no": badge_no},
             jurisdiction_id=jurisdiction_id,
         )
+
+    @classmethod
+    def establishment(cls, account_id: int, establishment_ids: tuple[int, ...]) -> "Actor":
+        """An establishment's own account (the self-service portal): it acts only on the
+        establishments it holds, never for a jurisdiction."""
+        return cls("establishment", f"account:{account_id}", {"account_id": account_id,
+                                                              "establishment_ids": list(establishment_ids)})
+
+    @property
+    def establishment_ids(self) -> tuple[int, ...]:
+        return tuple(self.details.get("establishment_ids", ()))
 
     @property
     def device_id(self) -> int | None:

@@ -237,6 +237,8 @@ def visible_establishment(session: Session, actor: audit.Actor, establishment_id
         inspector = session.get(Inspector, actor.details.get("inspector_id"))
         if inspector is None or inspector.jurisdiction_id != establishment.jurisdiction_id:
             establishment = None
+    if establishment is not None and actor.kind == "establishment" and establishment.id not in actor.establishment_ids:
+        establishment = None
     if establishment is None:
         raise NotFound("单位不存在", fields={"establishment_id": ["单位不存在"]})
     return establishment

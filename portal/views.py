@@ -1,0 +1,135 @@
+"""Portal views: sign in and out, the forced password change, my establishments and records."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from public_site import protection
+from supervision.accounts import service as accounts
+from supervision.credit import records as credit_records
+from supervision.errors import Forbidden, ValidationFailed
+from supervision.extensions import db
+from supervision.credit.calendar import china_today
+from supervision.transaction import run
+
+portal = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates",
+                   static_folder="static", static_url_path="/static")
+
+STATUS_LABELS = {"effective": "有效", "under_objection": "异议处理中", "corrected": "已更正",
+                 "revoked": "已撤销", "repaired": "已修复"}
+OPEN_ENDPOINTS = {"portal.login", "portal.static"}
+PASSWORD_ENDPOINTS = {"portal.change_password", "portal.logout", "portal.static"}
+
+
+class PortalUser:
+    """What Flask-Login holds: the account and the server-side session id it signed in with."""
+
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, account, token: str):
+        self.account = account
+        self.token = token
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def actor(self):
+        return accounts.actor_of(self.account)
+
+
+@portal.before_request
+def _guard():
+    if request.method == "POST":
+        protection.csrf.protect()
+    if (current_user.is_authenticated and current_user.account.must_change_password
+            and request.endpoint not in PASSWORD_ENDPOINTS):
+        return redirect(url_for("portal.change_password"))
+    return None
+
+
+@portal.after_request
+def _no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@portal.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("portal.home"))
+        return render_template("portal/login.html", error=None, login="")
+    login_name = (request.form.get("login") or "").strip()[:18]
+    password = (request.form.get("password") or "")[:256]
+    outcome = run(db.session, lambda: accounts.sign_in(db.session, login_name, password))
+    if outcome.account is None:
+        return render_template("portal/login.html", error=outcome.error, login=login_name), 401
+    account = outcome.account
+    token = run(db.session, lambda: accounts.open_session(db.session, db.session.merge(account)))
+    session.clear()  # no session fixation: a fresh session (and CSRF token) for the signed-in account
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    login_user(PortalUser(accounts.account_of_session(db.session, token), token))
+    return redirect(url_for("portal.home"))
+
+
+@portal.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    token = current_user.token
+    run(db.session, lambda: accounts.close_session(db.session, token))
+    logout_user()
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    return redirect(url_for("portal.login"))
+
+
+@portal.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    forced = current_user.account.must_change_password
+    if request.method == "GET":
+        return render_template("portal/password.html", forced=forced, errors={})
+    form = {key: (request.form.get(key) or "")[:256] for key in ("current", "new", "repeat")}
+    account_id = current_user.account.id
+    try:
+        run(db.session, lambda: accounts.change_password(
+            db.session, db.session.get(type(current_user.account), account_id), form["current"], form["new"],
+            form["repeat"]))
+    except ValidationFailed as error:
+        return render_template("portal/password.html", forced=forced, errors=error.fields), 400
+    return redirect(url_for("portal.home"))
+
+
+@portal.route("/")
+@login_required
+def home():
+    establishments = accounts.establishments_of(db.session, current_user.actor)
+    return render_template("portal/home.html", establishments=establishments)
+
+
+@portal.route("/establishments/<id:establishment_id>/records")
+@login_required
+def records(establishment_id: int):
+    actor = current_user.actor
+    establishment = _own(actor, establishment_id, "read_records")
+    views = credit_records.subject_records(db.session, actor, establishment.subject_id, on=china_today())
+    return render_template("portal/records.html", establishment=establishment, views=views,
+                           status_labels=STATUS_LABELS)
+
+
+def _own(actor, establishment_id: int, what: str):
+    """The establishment if it is the caller's own; otherwise the attempt is audited (in its own
+    unit of work) and refused with 403."""
+    try:
+        return accounts.own_establishment(db.session, actor, establishment_id)
+    except Forbidden:
+        db.session.rollback()
+        run(db.session, lambda: accounts.record_refusal(db.session, actor, what=what, entity_type="establishments",
+                                                        entity_id=establishment_id))
+        abort(403)
