@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from public_site import protection
 from supervision.accounts import service as accounts
+from supervision.accounts.rating import my_rating
 from supervision.credit import records as credit_records
 from supervision.errors import Forbidden, ValidationFailed
 from supervision.extensions import db
@@ -121,6 +122,15 @@ def records(establishment_id: int):
     views = credit_records.subject_records(db.session, actor, establishment.subject_id, on=china_today())
     return render_template("portal/records.html", establishment=establishment, views=views,
                            status_labels=STATUS_LABELS)
+
+
+@portal.route("/establishments/<id:establishment_id>/rating")
+@login_required
+def rating(establishment_id: int):
+    actor = current_user.actor
+    _own(actor, establishment_id, "read_rating")
+    mine = my_rating(db.session, actor, establishment_id)
+    return render_template("portal/rating.html", mine=mine)
 
 
 def _own(actor, establishment_id: int, what: str):

@@ -185,3 +185,46 @@ def test_pages_need_sign_in(app, client):
     est = factories.establishment()
     response = client.get(f"/portal/establishments/{est.id}/records")
     assert response.status_code == 302 and "/portal/login" in response.headers["Location"]
+
+
+def publish(year: int):
+    from datetime import datetime
+
+    from supervision.credit.grading import approve, publish as publish_run, run_grading
+
+    run = run_grading(db.session, factories.ACTOR, year=year, now=datetime(year + 1, 1, 20)).run
+    approve(db.session, factories.ACTOR, run.id, by="张主任")
+    publish_run(db.session, factories.ACTOR, run.id, by="李所长")
+    db.session.commit()
+
+
+def test_my_rating_shows_grade_thresholds_explanation_and_when_it_stops_counting(app, client, runner):
+    from datetime import date
+
+    est = factories.establishment()
+    record(est.subject_id, "penalty", code="fine", severity="general", arose_on=date(2025, 4, 1), title="罚款五千元")
+    publish(2025)
+    ready(client, runner, est)
+    page = client.get(f"/portal/establishments/{est.id}/rating")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "C</span>" in text and "75 分" in text  # grade and score
+    assert "B 级需" in text  # the threshold above
+    assert "罚款五千元" in text and "行政处罚·一般：-15 分" in text
+    assert "年度起不再计入" in text
+    assert "2025 年度：C 级，75 分" in text
+
+
+def test_without_a_published_grade_the_rating_page_says_so(app, client, runner):
+    est = factories.establishment()
+    ready(client, runner, est)
+    page = client.get(f"/portal/establishments/{est.id}/rating")
+    assert page.status_code == 200 and "没有已发布的信用评价" in page.get_data(as_text=True)
+
+
+def test_another_establishments_rating_is_refused_and_audited(app, client, runner):
+    mine = factories.establishment()
+    other = factories.establishment(name="别家宾馆")
+    ready(client, runner, mine)
+    assert client.get(f"/portal/establishments/{other.id}/rating").status_code == 403
+    assert [e.entity_id for e in actions("portal.refused")] == [str(other.id)]

@@ -74,9 +74,12 @@ def rule_text(rule_key: str, points: int) -> str:
 
 def check_reader(session: Session, actor: audit.Actor, establishment: Establishment) -> None:
     """Supervisors at the command line and the system read every grade. A terminal reads the
-    grades of establishments in its inspector's jurisdiction (or below it)."""
+    grades of establishments in its inspector's jurisdiction (or below it). An establishment's
+    account reads its own."""
     if actor.kind in ("cli", "system"):
         return
+    if actor.kind == "establishment" and establishment.id in actor.establishment_ids:
+        return  # its own grade (the self-service portal)
     if actor.kind == "device":
         inspector = session.get(Inspector, actor.details.get("inspector_id"))
         node = session.get(Jurisdiction, establishment.jurisdiction_id)
