@@ -7,8 +7,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from public_site import protection
 from supervision.accounts import service as accounts
 from supervision.accounts.rating import my_rating
+from supervision.credit import objections
 from supervision.credit import records as credit_records
-from supervision.errors import Forbidden, ValidationFailed
+from supervision.credit.models import CreditRecord
+from supervision.errors import Conflict, Forbidden, ValidationFailed
+from supervision.inspections.attachments import AttachmentStore
 from supervision.extensions import db
 from supervision.credit.calendar import china_today
 from supervision.transaction import run
@@ -18,6 +21,7 @@ portal = Blueprint("portal", __name__, url_prefix="/portal", template_folder="te
 
 STATUS_LABELS = {"effective": "有效", "under_objection": "异议处理中", "corrected": "已更正",
                  "revoked": "已撤销", "repaired": "已修复"}
+OBJECTION_LABELS = {"open": "处理中", "upheld": "异议成立", "rejected": "异议不成立"}
 OPEN_ENDPOINTS = {"portal.login", "portal.static"}
 PASSWORD_ENDPOINTS = {"portal.change_password", "portal.logout", "portal.static"}
 
@@ -121,7 +125,9 @@ def records(establishment_id: int):
     establishment = _own(actor, establishment_id, "read_records")
     views = credit_records.subject_records(db.session, actor, establishment.subject_id, on=china_today())
     return render_template("portal/records.html", establishment=establishment, views=views,
-                           status_labels=STATUS_LABELS)
+                           status_labels=STATUS_LABELS,
+                           objections=accounts.objections_of(db.session, actor, establishment_id),
+                           objection_labels=OBJECTION_LABELS)
 
 
 @portal.route("/establishments/<id:establishment_id>/rating")
@@ -133,13 +139,53 @@ def rating(establishment_id: int):
     return render_template("portal/rating.html", mine=mine)
 
 
-def _own(actor, establishment_id: int, what: str):
-    """The establishment if it is the caller's own; otherwise the attempt is audited (in its own
-    unit of work) and refused with 403."""
+@portal.route("/records/<id:record_id>/objection", methods=["GET", "POST"])
+@login_required
+def objection_form(record_id: int):
+    actor = current_user.actor
+    record, establishment = _guarded(lambda: accounts.own_record(db.session, actor, record_id), actor,
+                                     "object_to_record", "credit_records", record_id)
+    if request.method == "GET":
+        return render_template("portal/objection_form.html", record=record, errors={}, reason="")
+    reason = (request.form.get("reason") or "")[:4000]
+    files = [objections.EvidenceFile(part.filename or "evidence", part.read())
+             for part in request.files.getlist("evidence") if part.filename]
     try:
-        return accounts.own_establishment(db.session, actor, establishment_id)
+        objection = run(db.session, lambda: objections.raise_objection(
+            db.session, actor, record_id, on_behalf_of=establishment.id, reason=reason, evidence=files,
+            store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]), on=china_today()), keep_loaded=True)
+    except (ValidationFailed, Conflict) as error:
+        db.session.rollback()
+        record = db.session.get(type(record), record_id)
+        errors = error.fields or {"reason": [error.message]}
+        return render_template("portal/objection_form.html", record=record, errors=errors, reason=reason), 400
+    return redirect(url_for("portal.objection", objection_id=objection.id))
+
+
+@portal.route("/objections/<id:objection_id>")
+@login_required
+def objection(objection_id: int):
+    actor = current_user.actor
+    found = _guarded(lambda: accounts.own_objection(db.session, actor, objection_id), actor, "read_objection",
+                     "objections", objection_id)
+    record = db.session.get(CreditRecord, found.record_id)
+    return render_template("portal/objection.html", objection=found, record=record,
+                           evidence=objections.evidence_of(db.session, found.id))
+
+
+def _own(actor, establishment_id: int, what: str):
+    """The establishment if it is the caller's own; otherwise the attempt is audited and refused."""
+    return _guarded(lambda: accounts.own_establishment(db.session, actor, establishment_id), actor, what,
+                    "establishments", establishment_id)
+
+
+def _guarded(operation, actor, what: str, entity_type: str, entity_id: int):
+    """`operation()`, or — when it refuses someone else's data — the attempt audited (in its own
+    unit of work, after the refused one is rolled back) and a 403."""
+    try:
+        return operation()
     except Forbidden:
         db.session.rollback()
-        run(db.session, lambda: accounts.record_refusal(db.session, actor, what=what, entity_type="establishments",
-                                                        entity_id=establishment_id))
+        run(db.session, lambda: accounts.record_refusal(db.session, actor, what=what, entity_type=entity_type,
+                                                        entity_id=entity_id))
         abort(403)

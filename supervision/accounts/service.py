@@ -208,3 +208,35 @@ def record_refusal(session: Session, actor: Actor, *, what: str, entity_type: st
     after rolling the refused request back)."""
     audit.record(session, actor, "portal.refused", entity_type=entity_type, entity_id=entity_id,
                  after={"attempt": what})
+
+
+def own_record(session: Session, actor: Actor, record_id: int):
+    """A credit record of one of the caller's establishments, with that establishment."""
+    from supervision.credit.models import CreditRecord
+
+    row = session.get(CreditRecord, record_id)
+    if row is None:
+        raise NotFound("信用信息不存在", fields={"record_id": ["信用信息不存在"]})
+    establishment = session.execute(select(Establishment).where(Establishment.subject_id == row.subject_id)).scalar_one_or_none()
+    if establishment is None or establishment.id not in actor.establishment_ids:
+        raise Forbidden("无权查看或办理其他单位的信息")
+    return row, establishment
+
+
+def own_objection(session: Session, actor: Actor, objection_id: int):
+    from supervision.credit.lifecycle_models import Objection
+
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound("异议不存在", fields={"objection_id": ["异议不存在"]})
+    if objection.establishment_id not in actor.establishment_ids:
+        raise Forbidden("无权查看或办理其他单位的信息")
+    return objection
+
+
+def objections_of(session: Session, actor: Actor, establishment_id: int):
+    from supervision.credit.lifecycle_models import Objection
+
+    own_establishment(session, actor, establishment_id)
+    return list(session.execute(select(Objection).where(Objection.establishment_id == establishment_id)
+                                .order_by(Objection.id.desc())).scalars())
