@@ -1,13 +1,14 @@
 """Portal views: sign in and out, the forced password change, my establishments and records."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from public_site import protection
 from supervision.accounts import service as accounts
 from supervision.accounts.rating import my_rating
-from supervision.credit import objections
+from supervision.credit import objections, repair
+from supervision.credit import report as credit_report
 from supervision.credit import records as credit_records
 from supervision.credit.models import CreditRecord
 from supervision.errors import Conflict, Forbidden, ValidationFailed
@@ -22,6 +23,7 @@ portal = Blueprint("portal", __name__, url_prefix="/portal", template_folder="te
 STATUS_LABELS = {"effective": "有效", "under_objection": "异议处理中", "corrected": "已更正",
                  "revoked": "已撤销", "repaired": "已修复"}
 OBJECTION_LABELS = {"open": "处理中", "upheld": "异议成立", "rejected": "异议不成立"}
+REPAIR_LABELS = {"pending": "待审核", "approved": "审核通过", "refused": "不予修复"}
 OPEN_ENDPOINTS = {"portal.login", "portal.static"}
 PASSWORD_ENDPOINTS = {"portal.change_password", "portal.logout", "portal.static"}
 
@@ -171,6 +173,68 @@ def objection(objection_id: int):
     record = db.session.get(CreditRecord, found.record_id)
     return render_template("portal/objection.html", objection=found, record=record,
                            evidence=objections.evidence_of(db.session, found.id))
+
+
+@portal.route("/records/<id:record_id>/repair", methods=["GET", "POST"])
+@login_required
+def repair_form(record_id: int):
+    actor = current_user.actor
+    record, establishment = _guarded(lambda: accounts.own_record(db.session, actor, record_id), actor,
+                                     "repair_record", "credit_records", record_id)
+    evidence = {}
+    errors: dict = {}
+    if request.method == "POST":
+        evidence = {key: (request.form.get(key) or "")[:2000] for key in repair.EVIDENCE}
+        try:
+            application = run(db.session, lambda: repair.apply(
+                db.session, actor, record_id, on_behalf_of=establishment.id, evidence=evidence, on=china_today()),
+                keep_loaded=True)
+            return redirect(url_for("portal.repair_progress", repair_id=application.id))
+        except (ValidationFailed, Conflict) as error:
+            db.session.rollback()
+            record = db.session.get(CreditRecord, record_id)
+            errors = {"form": [error.message]}
+    answer = repair.eligibility(db.session, actor, record_id, on=china_today())
+    # Without the materials yet: what the time and status conditions say, and what must be provided.
+    conditions = [r for r in answer.reasons if not r.startswith("缺少材料")]
+    required = {key: repair.EVIDENCE[key] for key in answer.missing_evidence}
+    return render_template("portal/repair_form.html", record=record, conditions=conditions,
+                           eligible_from=answer.eligible_from, required=required, evidence=evidence, errors=errors,
+                           applications=accounts.repairs_of_record(db.session, actor, record_id),
+                           repair_labels=REPAIR_LABELS), (400 if errors else 200)
+
+
+@portal.route("/repairs/<id:repair_id>")
+@login_required
+def repair_progress(repair_id: int):
+    actor = current_user.actor
+    application = _guarded(lambda: accounts.own_repair(db.session, actor, repair_id), actor, "read_repair",
+                           "repair_applications", repair_id)
+    return render_template("portal/repair.html", application=application,
+                           record=db.session.get(CreditRecord, application.record_id),
+                           evidence_labels=repair.EVIDENCE, repair_labels=REPAIR_LABELS)
+
+
+@portal.route("/repairs/<id:repair_id>/notice.pdf")
+@login_required
+def repair_notice(repair_id: int):
+    actor = current_user.actor
+    _guarded(lambda: accounts.own_repair(db.session, actor, repair_id), actor, "download_repair_notice",
+             "repair_applications", repair_id)
+    notice = repair.notice(db.session, actor, repair_id)
+    return Response(repair.notice_pdf(notice), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{notice.number}.pdf"'})
+
+
+@portal.route("/establishments/<id:establishment_id>/report.pdf")
+@login_required
+def credit_report_pdf(establishment_id: int):
+    actor = current_user.actor
+    establishment = _own(actor, establishment_id, "download_credit_report")
+    report, pdf = run(db.session, lambda: credit_report.issue(db.session, actor, establishment, on=china_today()),
+                      keep_loaded=True)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{report.number}.pdf"'})
 
 
 def _own(actor, establishment_id: int, what: str):

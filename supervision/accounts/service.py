@@ -240,3 +240,22 @@ def objections_of(session: Session, actor: Actor, establishment_id: int):
     own_establishment(session, actor, establishment_id)
     return list(session.execute(select(Objection).where(Objection.establishment_id == establishment_id)
                                 .order_by(Objection.id.desc())).scalars())
+
+
+def own_repair(session: Session, actor: Actor, repair_id: int):
+    from supervision.credit.lifecycle_models import RepairApplication
+
+    application = session.get(RepairApplication, repair_id)
+    if application is None:
+        raise NotFound("修复申请不存在", fields={"repair_id": ["不存在"]})
+    if application.establishment_id not in actor.establishment_ids:
+        raise Forbidden("无权查看或办理其他单位的信息")
+    return application
+
+
+def repairs_of_record(session: Session, actor: Actor, record_id: int):
+    from supervision.credit.lifecycle_models import RepairApplication
+
+    own_record(session, actor, record_id)
+    return list(session.execute(select(RepairApplication).where(RepairApplication.record_id == record_id)
+                                .order_by(RepairApplication.id.desc())).scalars())
