@@ -2,6 +2,8 @@
 supervision.accounts and supervision.credit. Pages only parse, call and render."""
 from __future__ import annotations
 
+import os
+
 from flask_login import LoginManager
 
 from portal.views import PortalUser, portal
@@ -24,7 +26,9 @@ def load_user(token: str):
 def init_app(app) -> None:
     # Cookies: HttpOnly and SameSite=Lax always; Secure except under tests (plain-HTTP client).
     # (Flask's defaults exist as keys, so these are set, not setdefault.)
-    if not app.config.get("TESTING"):
+    # SESSION_COOKIE_SECURE=0 in the environment is the escape hatch for a plain-HTTP set-up
+    # reached by other hosts (browsers accept Secure cookies from http://127.0.0.1 and localhost).
+    if not app.config.get("TESTING") and os.environ.get("SESSION_COOKIE_SECURE", "1") != "0":
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
