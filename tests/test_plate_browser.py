@@ -1,23 +1,15 @@
 """A citizen's phone, for real: Debian's chromium (driven by Playwright, no browser download)
 at 360×740 opens a plate page served by a real HTTP server on a database with real commits,
 reads the grade and the penalties, files a complaint and reads its status."""
-import shutil
-import threading
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from supervision.extensions import db
 from tests.public_support import change_status, penalty, publish_grades, token_of
+from tests.browser_support import CHROMIUM, FLAGS, requires_chromium, screenshot, served
 from tests.terminal import make_field
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+pytestmark = requires_chromium
 
 
 @pytest.fixture
@@ -36,22 +28,8 @@ def site(fresh_app):
     token = token_of(field.establishment)
     numbers = tuple(p.decision_no for p in (public, review, repaired))
     db.session.remove()
-    server = make_server("127.0.0.1", 0, fresh_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", token, numbers
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    target = tmp_path / name
-    page.screenshot(path=str(target), full_page=True)
-    shared = Path(__file__).resolve().parent.parent / "test-output"
-    if shared.is_dir():
-        shutil.copy(target, shared / name)
+    with served(fresh_app) as base:
+        yield base, token, numbers
 
 
 def test_a_citizen_reads_the_plate_page_and_files_a_complaint(site, tmp_path):
@@ -76,19 +54,19 @@ def test_a_citizen_reads_the_plate_page_and_files_a_complaint(site, tmp_path):
             assert repaired not in penalties
             # Readable at phone width: nothing wider than the screen.
             assert page.evaluate("document.documentElement.scrollWidth") <= 360
-            _shot(page, tmp_path, "plate-360.png")
+            screenshot(page, tmp_path, "plate-360.png")
 
             page.click("text=我要投诉举报")
             page.select_option("#category", "hygiene")
             page.fill("#description", "游泳池水浑浊，更衣室地面有积水")
             page.fill("#contact_phone", "13912345678")
-            _shot(page, tmp_path, "complaint-form-360.png")
+            screenshot(page, tmp_path, "complaint-form-360.png")
             page.click("button[type=submit]")
             page.wait_for_selector("#reference")
             reference = page.locator("#reference").inner_text()
             assert reference.startswith("TS") and "已受理" in page.locator("#status").inner_text()
             assert "13912345678" not in page.content()
-            _shot(page, tmp_path, "complaint-status-360.png")
+            screenshot(page, tmp_path, "complaint-status-360.png")
 
             page.goto(f"{base}/complaints")
             page.fill("#ref", reference)

@@ -2,25 +2,17 @@
 signs in with its initial password, is made to change it, reads its rating explanation and
 files an objection with an evidence file, against a real HTTP server and real commits."""
 import re
-import shutil
-import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from supervision.extensions import db
 from tests import credit_factory as credit
 from tests.public_support import publish_grades
+from tests.browser_support import CHROMIUM, FLAGS, requires_chromium, screenshot, served
 from tests.terminal import make_field
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+pytestmark = requires_chromium
 
 
 @pytest.fixture
@@ -38,22 +30,8 @@ def portal_site(fresh_app):
     db.session.commit()
     credit_code = est.credit_code
     db.session.remove()
-    server = make_server("127.0.0.1", 0, fresh_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", credit_code, password
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-def _shot(page, tmp_path: Path, name: str) -> None:
-    target = tmp_path / name
-    page.screenshot(path=str(target), full_page=True)
-    shared = Path(__file__).resolve().parent.parent / "test-output"
-    if shared.is_dir():
-        shutil.copy(target, shared / name)
+    with served(fresh_app) as base:
+        yield base, credit_code, password
 
 
 def test_an_establishment_signs_in_reads_its_rating_and_files_an_objection(portal_site, tmp_path):
@@ -71,31 +49,31 @@ def test_an_establishment_signs_in_reads_its_rating_and_files_an_objection(porta
             page.goto(f"{base}/portal/login")
             page.fill("#login", credit_code)
             page.fill("#password", password)
-            _shot(page, tmp_path, "portal-login.png")
+            screenshot(page, tmp_path, "portal-login.png")
             page.click("main button[type=submit]")
             assert "首次登录" in page.content()  # forced to the password change
             page.fill("#current", password)
             page.fill("#new", "Yuelai-Hotel-2026!")
             page.fill("#repeat", "Yuelai-Hotel-2026!")
-            _shot(page, tmp_path, "portal-password.png")
+            screenshot(page, tmp_path, "portal-password.png")
             page.click("main button[type=submit]")
             assert "我的单位" in page.content()
 
             page.click("text=查看我的信用等级及原因")
             text = page.locator("main").inner_text()
             assert "未取得卫生许可证擅自营业" in text and "行政处罚·一般：-15 分" in text
-            _shot(page, tmp_path, "portal-rating.png")
+            screenshot(page, tmp_path, "portal-rating.png")
 
             page.goto(f"{base}/portal/")
             page.click("text=查看我的信用记录")
             page.click("text=对此信息提出异议")
             page.fill("#reason", "该处罚已被行政复议撤销，附复议决定书")
             page.set_input_files("#evidence", str(evidence))
-            _shot(page, tmp_path, "portal-objection-form.png")
+            screenshot(page, tmp_path, "portal-objection-form.png")
             page.click("main button[type=submit]")
             text = page.locator("main").inner_text()
             assert "异议处理进度" in text and "答复期限" in text and "整改说明.pdf" in text
-            _shot(page, tmp_path, "portal-objection.png")
+            screenshot(page, tmp_path, "portal-objection.png")
         finally:
             browser.close()
     assert outside == []
