@@ -29,15 +29,15 @@ def baseline(n: int, shared_font: bool) -> float:
     add_font per document (the naive way)."""
     from fpdf import FPDF
 
-    from supervision.credit.report_pdf import FAMILY, add_cjk_font, font_path
+    from supervision.documents.pdf import FACE_INDEX, FAMILY, add_chinese_font, font_path
 
     start = time.process_time()
     for _ in range(n):
         pdf = FPDF()
         if shared_font:
-            add_cjk_font(pdf)
+            add_chinese_font(pdf)
         else:
-            pdf.add_font(FAMILY, "", font_path(), collection_font_number=2)
+            pdf.add_font(FAMILY, "", font_path(), collection_font_number=FACE_INDEX)
         pdf.add_page()
         pdf.set_font(FAMILY, size=10)
         pdf.cell(0, 8, "信用报告 XYBG-2026-000001")

@@ -6,8 +6,8 @@ names wrap at any character (Chinese has no spaces to break at) and step down in
 they fit their box. The QR symbol keeps its four-module quiet zone inside the white plate.
 
 Fonts: the TTC of the `noto-cjk-sans-otc` package, face 2 (Simplified Chinese). Pillow's font
-objects are loaded once per process and size; fpdf2 parses the font once per document (it
-subsets the glyphs a document uses, so its font object cannot be shared between documents).
+objects are loaded once per process and size; PDF sheets take the project's one fpdf2 loader
+(`supervision.documents.pdf.add_chinese_font`: parsed once per process, a fresh subset per document).
 """
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ import noto_cjk_sans_otc
 from PIL import Image, ImageDraw, ImageFont
 
 from qr.plate import QUIET_ZONE, plate_symbol, plate_url
+from supervision.documents.pdf import FACE_INDEX, FAMILY, add_chinese_font
 from supervision.registry.plate_printing import PlateFace
 
 FONT_PATH = noto_cjk_sans_otc.FONT_PATH
-FONT_INDEX = 2  # Noto Sans CJK SC in the collection
 PT = 25.4 / 72  # millimetres per point
 
 # The plate, in millimetres: 2 × 4 of them fill an A4 sheet with margins to cut along.
@@ -144,7 +144,7 @@ def _dark_runs(matrix) -> Iterator[tuple[int, int, int]]:
 
 @functools.lru_cache(maxsize=64)
 def _pil_font(pixels: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(FONT_PATH, pixels, index=FONT_INDEX)
+    return ImageFont.truetype(FONT_PATH, pixels, index=FACE_INDEX)
 
 
 def render_png(face: PlateFace, public_base_url: str, dpi: int = 300) -> bytes:
@@ -186,7 +186,7 @@ def _new_pdf():
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
-    pdf.add_font("noto", "", FONT_PATH, collection_font_number=FONT_INDEX)
+    add_chinese_font(pdf)
     pdf.set_creator("health-supervision")
     pdf.set_title("卫生健康信用二维码身份牌")
     return pdf
@@ -194,7 +194,7 @@ def _new_pdf():
 
 def _draw_plate(pdf, face: PlateFace, url: str, ox: float, oy: float) -> None:
     def measure(text: str, size_pt: float) -> float:
-        pdf.set_font("noto", size=size_pt)
+        pdf.set_font(FAMILY, size=size_pt)
         return pdf.get_string_width(text)
 
     plan = layout(face, url, measure)
@@ -204,7 +204,7 @@ def _draw_plate(pdf, face: PlateFace, url: str, ox: float, oy: float) -> None:
     pdf.set_line_width(0.2)
     pdf.rect(ox, oy, PLATE_W, PLATE_H)
     for t in plan.texts:
-        pdf.set_font("noto", size=t.size)
+        pdf.set_font(FAMILY, size=t.size)
         pdf.set_text_color(*t.colour)
         pdf.text(ox + t.x, oy + t.baseline, t.text)
     pdf.set_fill_color(0, 0, 0)
@@ -236,7 +236,7 @@ def render_pdf(batches: Iterable[list[PlateFace]], public_base_url: str, out,
             progress(len(faces))
     if count == 0:
         pdf.add_page()
-        pdf.set_font("noto", size=12)
+        pdf.set_font(FAMILY, size=12)
         pdf.text(20, 30, "没有符合条件的单位")
     pdf.output(out)
     return count

@@ -4,67 +4,21 @@ The font comes from the `noto-cjk-sans-otc` package (index 2 of the collection i
 Chinese), so the app needs no system fonts. Every page carries the report number and
 "第 N 页 / 共 M 页"; the last section gives the verification URL and how to use it.
 
-The font is loaded once per process (`_font_prototype`): building fpdf2's font object (the
-collection's character map and widths, about half the cost of a small PDF) happens once;
-each document gets a copy with its own subset and its own lazily opened outlines, because
-fpdf2's subsetter cuts the outlines of the document's font in place.
+The font is the one loader of `supervision.documents.pdf` (parsed once per process).
 """
 from __future__ import annotations
 
-import copy
-import threading
-from functools import lru_cache
-
-from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import SubsetMap
 
 from supervision.credit.grading.explain import STATUS_NAMES
-
-FAMILY = "notosc"
-
-
-@lru_cache(maxsize=1)
-def font_path() -> str:
-    """Located once per process."""
-    import noto_cjk_sans_otc
-
-    return str(noto_cjk_sans_otc.FONT_PATH)
-
-
-_prototype = None
-_prototype_lock = threading.Lock()
-
-
-def _font_prototype():
-    global _prototype
-    with _prototype_lock:
-        if _prototype is None:
-            loader = FPDF()
-            loader.add_font(FAMILY, "", font_path(), collection_font_number=2)
-            _prototype = loader.fonts[FAMILY]
-    return _prototype
-
-
-def add_cjk_font(pdf: FPDF) -> None:
-    """Noto Sans CJK SC as family FAMILY in `pdf`, from the process's parsed copy."""
-    prototype = _font_prototype()
-    font = copy.copy(prototype)  # shares the read-only maps (cmap, widths, glyph ids)
-    font.i = len(pdf.fonts) + 1
-    font.ttfont = ttLib.TTFont(font_path(), recalcTimestamp=False, fontNumber=2, lazy=True)
-    font.subset = SubsetMap(font)
-    font.missing_glyphs = []
-    font.biggest_size_pt = 0
-    font._hbfont = None
-    pdf.fonts[FAMILY] = font
-    pdf._set_min_pdf_version("1.6")  # what add_font does for a CID-keyed CFF font
+from supervision.documents.pdf import FAMILY, add_chinese_font
 
 
 class _ReportPDF(FPDF):
     def __init__(self, number: str):
         super().__init__(format="A4")
         self.number = number
-        add_cjk_font(self)
+        add_chinese_font(self)
         self.set_auto_page_break(auto=True, margin=20)
         self.alias_nb_pages("{nb}")
         self.set_title(f"信用报告 {number}")

@@ -2,7 +2,8 @@
 
 The font is the Simplified-Chinese face (index 2) of the Noto Sans CJK collection shipped by the
 PyPI package `noto-cjk-sans-otc`; fpdf2 embeds the subset a document uses. The collection file
-is read and its face parsed once per process; each document gets a copy (see `_add_font`).
+is read and its face parsed once per process; each document gets a copy (`add_chinese_font`).
+Every PDF of the project (notices, credit reports, plate sheets) loads the font through here.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fontTools import ttLib
 from fpdf.fonts import SubsetMap, TTFFont
 
 FAMILY = "NotoSansSC"
+FACE_INDEX = 2  # Noto Sans CJK SC in the collection
 _lock = threading.Lock()
 _bytes: bytes | None = None  # the font collection, read once per process
 _parsed: TTFFont | None = None  # its Simplified-Chinese face, parsed once per process
@@ -34,7 +36,7 @@ class ChinesePDF(FPDF):
         super().__init__(format="A4", unit="mm")
         self.doc_title = title
         self.footer_text = footer
-        _add_font(self)
+        add_chinese_font(self)
         self.set_title(title)
         self.set_creator("health-supervision")
         self.set_creation_date(datetime(2000, 1, 1))  # documents with the same content are the same bytes
@@ -77,26 +79,26 @@ def _template() -> tuple[bytes, TTFFont]:
         if _parsed is None:
             with open(font_path(), "rb") as f:
                 _bytes = f.read()
-            _parsed = TTFFont(FPDF(), io.BytesIO(_bytes), FAMILY.lower(), "", None, None, None, 2)
+            _parsed = TTFFont(FPDF(), io.BytesIO(_bytes), FAMILY.lower(), "", None, None, None, FACE_INDEX)
         return _bytes, _parsed
 
 
-def _add_font(pdf: FPDF) -> None:
-    """A copy of the parsed face for this document. fpdf2 writes into the font object while it
-    builds a document (the glyphs used, the descriptor) and subsets its fontTools font in place
+def add_chinese_font(pdf: FPDF) -> None:
+    """Noto Sans CJK SC as family FAMILY in `pdf`: a copy of the parsed face for this document.
+    fpdf2 writes into the font object while it builds a document (the glyphs used, the descriptor) and subsets its fontTools font in place
     on output, so each document gets those parts fresh: a lazily opened fontTools font over
     the bytes in memory (cheap), an empty subset, its own descriptor."""
     data, template = _template()
     font = copy.copy(template)
     font.i = len(pdf.fonts) + 1
-    font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, fontNumber=2, lazy=True)
+    font.ttfont = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, fontNumber=FACE_INDEX, lazy=True)
     font.desc = copy.copy(template.desc)
     font.subset = SubsetMap(font)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font._hbfont = None
     pdf.fonts[FAMILY.lower()] = font
-    pdf._set_min_pdf_version("1.6")
+    pdf._set_min_pdf_version("1.6")  # what add_font does for a CID-keyed CFF font
 
 
 def render(pdf: FPDF) -> bytes:
