@@ -33,3 +33,17 @@ def configure_engine(engine: Engine) -> None:
 
 def is_postgresql(bind) -> bool:
     return bind.dialect.name == "postgresql"
+
+
+
+def include_object_for(dialect_name: str):
+    """Alembic's `include_object` hook for a database of `dialect_name`: an index declared for
+    one dialect only (`.ddl_if(dialect=...)`, such as PostgreSQL's trigram index on names) is
+    compared only on that dialect, as `create_all` would create it. Used by autogenerate
+    (migrations/env.py) and by the test proving migrations equal to the models."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        ddl_if = getattr(obj if obj is not None else compare_to, "_ddl_if", None)
+        return ddl_if is None or ddl_if.dialect is None or ddl_if.dialect == dialect_name
+
+    return include_object

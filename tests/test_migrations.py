@@ -3,12 +3,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from supervision.database import include_object_for
 from supervision.extensions import db
 
 
 def test_migrated_schema_matches_models(fresh_app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": include_object_for(connection.dialect.name)})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -108,6 +108,10 @@ class Establishment(Snapshot, Timestamps, db.Model):
         CheckConstraint("status IN ('active', 'suspended', 'closed')", name="status"),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        # The public search finds a name by any part of it (LIKE '%…%'); on PostgreSQL a trigram
+        # index answers that without reading every establishment. SQLite has no such index.
+        Index("ix_establishments_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     @property
