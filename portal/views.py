@@ -1,7 +1,8 @@
 """Portal views: sign in and out, the forced password change, my establishments and records."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request, send_file,
+                   session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from public_site import protection
@@ -235,6 +236,20 @@ def credit_report_pdf(establishment_id: int):
                       keep_loaded=True)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{report.number}.pdf"'})
+
+
+@portal.route("/objections/<id:objection_id>/evidence/<id:evidence_id>")
+@login_required
+def objection_evidence(objection_id: int, evidence_id: int):
+    """An evidence file, served only to the establishment that filed it."""
+    actor = current_user.actor
+    _guarded(lambda: accounts.own_objection(db.session, actor, objection_id), actor, "download_evidence",
+             "objections", objection_id)
+    found = next((e for e in objections.evidence_of(db.session, objection_id) if e.id == evidence_id), None)
+    path = AttachmentStore(current_app.config["ATTACHMENT_DIR"]).path_for(found.sha256) if found else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
 
 
 def _own(actor, establishment_id: int, what: str):

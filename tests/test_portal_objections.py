@@ -77,3 +77,22 @@ def test_reading_another_establishments_objection_is_refused_and_audited(client,
     ready(client, runner, factories.establishment(name="别家宾馆"))
     assert client.get(f"/portal/objections/{objection.id}").status_code == 403
     assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "portal.refused")).scalar_one()
+
+
+def test_evidence_is_served_to_its_owner_only(client, runner, field):
+    p = penalty(client, runner, field)
+    ready(client, runner, field.establishment)
+    file_objection(client, p.credit_record_id)
+    objection = db.session.execute(select(Objection)).scalar_one()
+    evidence = db.session.execute(select(ObjectionEvidence)).scalar_one()
+    url = f"/portal/objections/{objection.id}/evidence/{evidence.id}"
+    own = client.get(url)
+    try:
+        assert own.status_code == 200 and own.data == PDF and own.mimetype == "application/pdf"
+        assert "attachment" in own.headers["Content-Disposition"]
+    finally:
+        own.close()  # a streamed file
+    client.post("/portal/logout", data={"csrf_token": csrf_token(client.get("/portal/").get_data(as_text=True))})
+    ready(client, runner, factories.establishment(name="别家宾馆"))
+    assert client.get(url).status_code == 403
+    assert db.session.execute(select(AuditEntry).where(AuditEntry.action == "portal.refused")).scalar_one()
