@@ -104,6 +104,27 @@ class ObjectionEvidence(MethodView):
             return {"objection_id": objection_id, "evidence": held}
 
 
+@blp.route("/objections/<id:objection_id>/evidence/<id:evidence_id>")
+class ObjectionEvidenceFile(MethodView):
+    decorators = [device_required]
+
+    @blp.doc(security=BEARER_SECURITY, responses={"200": {"description": "the file as uploaded", "content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+    @blp.alt_response(401, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such objection or file in the device's jurisdiction")
+    def get(self, objection_id, evidence_id):
+        """Download one evidence file of an objection (supervisors of its jurisdiction)."""
+        from flask import send_file
+
+        from supervision.inspections.attachments import AttachmentStore
+
+        found, path = objections.evidence_file(db.session, _actor(), objection_id, evidence_id,
+                                               store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]))
+        return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
+
+
 @blp.route("/objections/<id:objection_id>/decision")
 class ObjectionDecision(MethodView):
     decorators = [device_required]

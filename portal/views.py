@@ -12,7 +12,7 @@ from supervision.credit import objections, repair
 from supervision.credit import report as credit_report
 from supervision.credit import records as credit_records
 from supervision.credit.models import CreditRecord
-from supervision.errors import Conflict, Forbidden, ValidationFailed
+from supervision.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from supervision.inspections.attachments import AttachmentStore
 from supervision.extensions import db
 from supervision.credit.calendar import china_today
@@ -245,9 +245,10 @@ def objection_evidence(objection_id: int, evidence_id: int):
     actor = current_user.actor
     _guarded(lambda: accounts.own_objection(db.session, actor, objection_id), actor, "download_evidence",
              "objections", objection_id)
-    found = next((e for e in objections.evidence_of(db.session, objection_id) if e.id == evidence_id), None)
-    path = AttachmentStore(current_app.config["ATTACHMENT_DIR"]).path_for(found.sha256) if found else None
-    if path is None or not path.is_file():
+    try:
+        found, path = objections.evidence_file(db.session, actor, objection_id, evidence_id,
+                                               store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]))
+    except NotFound:
         abort(404)
     return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
 

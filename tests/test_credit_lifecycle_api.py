@@ -135,3 +135,18 @@ def test_evidence_is_attached_by_multipart_and_checked_by_signature(client, fiel
     assert (held["filename"], held["media_type"]) == ("复议决定.pdf", "application/pdf")
     as_json = client.post(url, headers=field.headers, json={"file": "x"})
     assert as_json.status_code in (415, 422)
+
+
+def test_evidence_is_downloaded_by_the_jurisdictions_devices_only(client, field, fined):
+    import io
+
+    objection_id = open_objection(client, field, fined.id)
+    url = f"{API}/objections/{objection_id}/evidence"
+    held = client.post(url, headers=field.headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"%PDF-1.4\n%evidence\n"), "复议决定.pdf")}).get_json()["evidence"][0]
+    download = client.get(f"{url}/{held['id']}", headers=field.headers)
+    assert download.status_code == 200 and download.data == b"%PDF-1.4\n%evidence\n"
+    assert download.mimetype == "application/pdf" and "attachment" in download.headers["Content-Disposition"]
+    download.close()
+    assert client.get(f"{url}/{held['id'] + 1}", headers=field.headers).status_code == 404
+    assert client.get(f"{url}/{held['id']}").status_code == 401

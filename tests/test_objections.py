@@ -204,3 +204,17 @@ def test_a_bad_calendar_file_is_refused_whole(runner, app, tmp_path):
     bad.write_text("2027-01-01,holiday,元旦\n2027-01-02,holiday,周六\n", encoding="utf-8")
     assert "本来就是休息日" in refused(runner, "calendar", "load", bad, "--source", "x")
     assert db.session.get(CalendarYear, 2027) is None
+
+
+def test_a_supervisor_copies_an_objections_evidence_out(runner, penalty, tmp_path):
+    good = tmp_path / "复议决定.pdf"
+    good.write_bytes(PDF)
+    raise_(runner, penalty.id, "--evidence", good)
+    objection = db.session.execute(select(Objection)).scalar_one()
+    out = ok(runner, "objections", "evidence", objection.id, "--out", tmp_path / "out")
+    [copy] = list((tmp_path / "out").iterdir())
+    assert "复议决定.pdf" in out and copy.read_bytes() == PDF
+
+
+def test_evidence_of_an_unknown_objection_is_refused(runner, app):
+    assert "异议不存在" in refused(runner, "objections", "evidence", 999)

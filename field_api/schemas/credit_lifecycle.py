@@ -34,6 +34,7 @@ class ObjectionSchema(Schema):
 
 
 class EvidenceFileSchema(Schema):
+    id = fields.Integer()
     sha256 = fields.String()
     media_type = fields.String()
     filename = fields.String()

@@ -81,6 +81,39 @@ def decide_command(objection_id, upheld, outcome, reason, by):
         click.echo(f"异议 {o.id} 不成立，信用信息恢复有效")
 
 
+@objections_group.command("evidence")
+@click.argument("objection_id", type=int)
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="copy the files into this directory (created if missing)")
+@with_appcontext
+def evidence_command(objection_id, out_dir):
+    """List the evidence files of OBJECTION_ID; with --out, copy them there to read."""
+    import shutil
+
+    from supervision.inspections.attachments import AttachmentStore
+
+    store = AttachmentStore(current_app.config["ATTACHMENT_DIR"])
+
+    def files():
+        return [objections.evidence_file(db.session, cli_actor(), objection_id, e.id, store=store)
+                for e in objections.evidence_of(db.session, objections.get(db.session, cli_actor(), objection_id).id)]
+
+    found = run_service(files)
+    if not found:
+        click.echo(f"异议 {objection_id} 没有证据材料")
+        return
+    target = Path(out_dir) if out_dir else None
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+    for evidence, path in found:
+        line = f"{evidence.id}\t{evidence.filename}\t{evidence.media_type}\t{evidence.size} 字节\t{evidence.sha256}"
+        if target is not None:
+            copy = target / f"{evidence.id}-{Path(evidence.filename).name}"
+            shutil.copyfile(path, copy)
+            line += f"\t→ {copy}"
+        click.echo(line)
+
+
 @objections_group.command("overdue")
 @click.option("--on", type=DATE, default=None)
 @with_appcontext

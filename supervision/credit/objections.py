@@ -183,6 +183,19 @@ def evidence_of(session: Session, objection_id: int) -> list[ObjectionEvidence]:
                                 .order_by(ObjectionEvidence.id)).scalars())
 
 
+def evidence_file(session: Session, actor: audit.Actor, objection_id: int, evidence_id: int, *, store):
+    """One evidence file and where its bytes are, for whoever may see the objection: the
+    establishment that raised it and the supervisors of its jurisdiction (`get` applies that rule)."""
+    get(session, actor, objection_id)
+    found = session.get(ObjectionEvidence, evidence_id)
+    if found is None or found.objection_id != objection_id:
+        raise NotFound("证据材料不存在", fields={"evidence_id": ["证据材料不存在"]})
+    path = store.path_for(found.sha256)
+    if not path.is_file():
+        raise NotFound("证据材料文件缺失", fields={"evidence_id": ["文件缺失，请联系监督机构"]})
+    return found, path
+
+
 def decide(session: Session, actor: audit.Actor, objection_id: int, *, upheld: bool, reason: str, by: str,
            outcome: str | None = None, policy_roots=(), now=None) -> Objection:
     """Decide an open objection. Upheld: the record becomes `outcome` (corrected or revoked) and
