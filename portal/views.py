@@ -108,7 +108,7 @@ def change_password():
     try:
         run(db.session, lambda: accounts.change_password(
             db.session, db.session.get(type(current_user.account), account_id), form["current"], form["new"],
-            form["repeat"]))
+            form["repeat"], keep_token=current_user.token))
     except ValidationFailed as error:
         return render_template("portal/password.html", forced=forced, errors=error.fields), 400
     return redirect(url_for("portal.home"))

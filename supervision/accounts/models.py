@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.extensions import db
@@ -35,24 +35,36 @@ class EstablishmentAccount(Snapshot, db.Model):
 
 
 class AccountEstablishment(db.Model):
-    """Which establishments an account acts for (several of one legal person are possible)."""
+    """Which establishments an account acts for (several of one legal person are possible).
+    An establishment is held by one account at most: whoever signs in for it is never in doubt."""
 
     __tablename__ = "account_establishments"
 
     account_id: Mapped[int] = mapped_column(ForeignKey("establishment_accounts.id"), primary_key=True)
-    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), primary_key=True, index=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), primary_key=True, index=True,
+                                                  unique=True)
 
     account: Mapped[EstablishmentAccount] = relationship(back_populates="establishments")
     establishment: Mapped[Establishment] = relationship()
 
 
+SESSION_KINDS = ("cookie", "api")
+
+
 class AccountSession(db.Model):
+    """A signed-in session: a portal cookie ("cookie") or a bearer token of the JSON API ("api").
+    Both end on sign-out, on a password change (the others) and on a supervisor's reset."""
+
     __tablename__ = "account_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("establishment_accounts.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="cookie", server_default="cookie")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(DateTime)  # API tokens only
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("kind IN ('cookie', 'api')", name="kind"),)
 
     account: Mapped[EstablishmentAccount] = relationship()

@@ -1,5 +1,6 @@
-"""Establishment accounts: issue, sign in (with lockout), change and reset passwords, sessions,
-and the isolation rule of the portal.
+"""Establishment accounts: sign in (with lockout), change and reset passwords, sessions and API
+tokens, and the isolation rule of the self-service portal and API (issuing and what an account
+holds: `holdings.py`).
 
 Services never commit (see supervision/transaction.py). Sign-in returns its outcome instead of
 raising, so that the interface commits the failure count and the audited lock with it.
@@ -18,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supervision import audit
-from supervision.accounts.models import AccountEstablishment, AccountSession, EstablishmentAccount
+from supervision.accounts.models import AccountSession, EstablishmentAccount
 from supervision.audit.actor import Actor
-from supervision.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from supervision.errors import Forbidden, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
 
@@ -37,11 +38,11 @@ def hasher() -> PasswordHasher:
                           parallelism=config.get("ARGON2_PARALLELISM", 4))
 
 
-def _initial_password() -> str:
+def initial_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _establishment_by_code(session: Session, credit_code: str) -> Establishment:
+def establishment_by_code(session: Session, credit_code: str) -> Establishment:
     establishment = session.execute(
         select(Establishment).where(Establishment.credit_code == credit_code.strip().upper())).scalar_one_or_none()
     if establishment is None:
@@ -49,46 +50,29 @@ def _establishment_by_code(session: Session, credit_code: str) -> Establishment:
     return establishment
 
 
-def _account_by_login(session: Session, login: str) -> EstablishmentAccount | None:
+def account_by_login(session: Session, login: str) -> EstablishmentAccount | None:
     return session.execute(
         select(EstablishmentAccount).where(EstablishmentAccount.login == login.strip().upper())).scalar_one_or_none()
 
 
-def issue_account(session: Session, actor: Actor, credit_code: str) -> tuple[EstablishmentAccount, str]:
-    """A supervisor issues the account of an establishment; returns it and its one-time initial
-    password (shown once, stored only as a hash; the first sign-in must replace it)."""
-    _require_supervisor(actor)
-    establishment = _establishment_by_code(session, credit_code)
-    if _account_by_login(session, establishment.credit_code) is not None:
-        raise Conflict("该单位已有账号，如需重新设置请使用 reset", fields={"credit_code": ["账号已存在"]})
-    password = _initial_password()
-    account = EstablishmentAccount(login=establishment.credit_code, password_hash=hasher().hash(password),
-                                   must_change_password=True, failed_attempts=0)
-    account.establishments.append(AccountEstablishment(establishment_id=establishment.id))
-    session.add(account)
-    session.flush()
-    audit.record(session, actor, "account.issue", account)
-    return account, password
-
-
 def reset_account(session: Session, actor: Actor, credit_code: str) -> tuple[EstablishmentAccount, str]:
     """A supervisor resets an account: a new one-time password, the lock lifted, every session ended."""
-    _require_supervisor(actor)
-    account = _account_by_login(session, credit_code)
+    require_supervisor(actor)
+    account = account_by_login(session, credit_code)
     if account is None:
         raise NotFound("账号不存在", fields={"credit_code": ["该单位没有账号"]})
     before = account.audit_snapshot()
-    password = _initial_password()
+    password = initial_password()
     account.password_hash = hasher().hash(password)
     account.must_change_password = True
     account.failed_attempts = 0
     account.locked_until = None
-    _revoke_all(session, account)
+    revoke_sessions(session, account)
     audit.record(session, actor, "account.reset", account, before=before)
     return account, password
 
 
-def _require_supervisor(actor: Actor) -> None:
+def require_supervisor(actor: Actor) -> None:
     if actor.kind not in ("cli", "user", "system"):
         raise Forbidden("只有监督人员可以办理账号")
 
@@ -107,7 +91,7 @@ def sign_in(session: Session, login: str, password: str, *, now: datetime | None
     (audited). The caller commits whatever the outcome."""
     now = now or utcnow()
     config = current_app.config
-    account = _account_by_login(session, login or "")
+    account = account_by_login(session, login or "")
     if account is None:
         hasher().hash(password or "")  # about the same work whether or not the account exists
         return SignIn(None, WRONG)
@@ -131,7 +115,10 @@ def sign_in(session: Session, login: str, password: str, *, now: datetime | None
     return SignIn(account)
 
 
-def change_password(session: Session, account: EstablishmentAccount, current: str, new: str, repeat: str) -> None:
+def change_password(session: Session, account: EstablishmentAccount, current: str, new: str, repeat: str, *,
+                    keep_token: str | None = None) -> None:
+    """A new password. Every other session and API token of the account ends with the old one
+    (whoever knew it is signed out); the caller's own, `keep_token`, goes on."""
     errors: dict[str, list[str]] = {}
     try:
         hasher().verify(account.password_hash, current or "")
@@ -148,35 +135,47 @@ def change_password(session: Session, account: EstablishmentAccount, current: st
     account.password_hash = hasher().hash(new)
     account.must_change_password = False
     account.password_changed_at = utcnow()
+    revoke_sessions(session, account, keep_token=keep_token)
     audit.record(session, actor_of(account), "account.change_password", account)
 
 
-def open_session(session: Session, account: EstablishmentAccount) -> str:
-    """A new server-side session; returns its id (the cookie holds it, the table only its hash)."""
+def open_session(session: Session, account: EstablishmentAccount, *, kind: str = "cookie",
+                 ttl: timedelta | None = None) -> str:
+    """A new server-side session ("cookie") or API token ("api"); returns its secret (the
+    cookie or the client holds it, the table only its hash)."""
     token = secrets.token_urlsafe(32)
-    session.add(AccountSession(account_id=account.id, token_hash=_hash(token)))
-    audit.record(session, actor_of(account), "account.sign_in", account)
+    expires_at = utcnow() + ttl if ttl is not None else None
+    session.add(AccountSession(account_id=account.id, token_hash=_hash(token), kind=kind, expires_at=expires_at))
+    audit.record(session, actor_of(account), "account.sign_in", account, after={"kind": kind})
     return token
 
 
-def account_of_session(session: Session, token: str) -> EstablishmentAccount | None:
-    row = session.execute(select(AccountSession).where(AccountSession.token_hash == _hash(token or ""))).scalar_one_or_none()
-    if row is None or row.revoked_at is not None:
+def _live(session: Session, token: str, kind: str) -> AccountSession | None:
+    row = session.execute(select(AccountSession).where(AccountSession.token_hash == _hash(token or ""),
+                                                       AccountSession.kind == kind)).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
-    return row.account
+    return row
 
 
-def close_session(session: Session, token: str) -> None:
-    row = session.execute(select(AccountSession).where(AccountSession.token_hash == _hash(token or ""))).scalar_one_or_none()
-    if row is not None and row.revoked_at is None:
+def account_of_session(session: Session, token: str, *, kind: str = "cookie") -> EstablishmentAccount | None:
+    row = _live(session, token, kind)
+    return None if row is None else row.account
+
+
+def close_session(session: Session, token: str, *, kind: str = "cookie") -> None:
+    row = _live(session, token, kind)
+    if row is not None:
         row.revoked_at = utcnow()
-        audit.record(session, actor_of(row.account), "account.sign_out", row.account)
+        audit.record(session, actor_of(row.account), "account.sign_out", row.account, after={"kind": kind})
 
 
-def _revoke_all(session: Session, account: EstablishmentAccount) -> None:
+def revoke_sessions(session: Session, account: EstablishmentAccount, *, keep_token: str | None = None) -> None:
     now = utcnow()
-    for row in session.execute(select(AccountSession).where(AccountSession.account_id == account.id,
-                                                            AccountSession.revoked_at.is_(None))).scalars():
+    query = select(AccountSession).where(AccountSession.account_id == account.id, AccountSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(AccountSession.token_hash != _hash(keep_token))
+    for row in session.execute(query).scalars():
         row.revoked_at = now
 
 
