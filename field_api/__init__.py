@@ -50,7 +50,8 @@ def docs_asset(filename: str):
 
 def _limit_body_size():
     """A JSON body may be at most MAX_JSON_BYTES; only attachment uploads get the larger limit."""
-    if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence"):
+    if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence",
+                            "portal_api.MyObjectionEvidence"):
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
     elif request.endpoint == "tus.Upload":  # a piece of a video (tus PATCH), streamed to disk
         request.max_content_length = current_app.config["MAX_VIDEO_CHUNK_BYTES"]
@@ -85,6 +86,7 @@ def init_api(app: Flask) -> Api:
         grading,
         health,
         inspections,
+        portal,
         sync,
         tus,
     )
@@ -92,6 +94,8 @@ def init_api(app: Flask) -> Api:
     app.url_map.converters["id"] = RowIdConverter  # before any route that uses it
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "deviceToken": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/devices/enrol"},
+        "portalToken": {"type": "http", "scheme": "bearer",
+                        "description": "an establishment account's token from /api/v1/portal/tokens"},
         "departmentApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key",
                              "description": "a department's key (also as `Authorization: ApiKey …`)"}}}})
     api.register_converter(RowIdConverter, lambda _: {"type": "integer", "format": "int32", "minimum": 1, "maximum": ROW_ID_MAX})
@@ -99,6 +103,6 @@ def init_api(app: Flask) -> Api:
     app.before_request(_limit_body_size)
     app.before_request(body.check_json_body)  # after the limit is set
     for blueprint in (health.blp, devices.blp, sync.blp, inspections.blp, attachments.blp, credit.blp, grading.blp,
-                      credit_lifecycle.blp, credit_check.blp, credit_report.blp, draws.blp, tus.blp, evidence.blp):
+                      credit_lifecycle.blp, credit_check.blp, credit_report.blp, draws.blp, tus.blp, evidence.blp, portal.blp):
         api.register_blueprint(blueprint)
     return api

@@ -5,6 +5,7 @@ from flask import (Blueprint, Response, abort, current_app, g, redirect, render_
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import isolation
 from public_site import protection
 from supervision.accounts import service as accounts
 from supervision.accounts.rating import my_rating
@@ -260,12 +261,8 @@ def _own(actor, establishment_id: int, what: str):
 
 
 def _guarded(operation, actor, what: str, entity_type: str, entity_id: int):
-    """`operation()`, or — when it refuses someone else's data — the attempt audited (in its own
-    unit of work, after the refused one is rolled back) and a 403."""
+    """`operation()`, or — when it refuses someone else's data — the attempt audited and a 403 page."""
     try:
-        return operation()
+        return isolation.guarded(operation, actor, what, entity_type, entity_id)
     except Forbidden:
-        db.session.rollback()
-        run(db.session, lambda: accounts.record_refusal(db.session, actor, what=what, entity_type=entity_type,
-                                                        entity_id=entity_id))
         abort(403)

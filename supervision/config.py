@@ -55,6 +55,7 @@ def from_environment(instance_path: Path) -> dict:
         "GPS_REVIEW_DISTANCE_M": _int("GPS_REVIEW_DISTANCE_M", 500),
         # Device tokens live this long before the device has to rotate.
         "DEVICE_TOKEN_TTL_HOURS": _int("DEVICE_TOKEN_TTL_HOURS", 24 * 30),
+        "PORTAL_TOKEN_TTL_HOURS": _int("PORTAL_TOKEN_TTL_HOURS", 24 * 7),
         "ENROLMENT_CODE_TTL_HOURS": _int("ENROLMENT_CODE_TTL_HOURS", 72),
         "SYNC_PAGE_SIZE": _int("SYNC_PAGE_SIZE", 500),
         # An instance's own policy files (grading, publicity, catalogues…), searched after the

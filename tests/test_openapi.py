@@ -8,6 +8,7 @@ import re
 import pytest
 
 from field_api.auth import device_required
+from field_api.portal_auth import account_required
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PATH_ITEM_KEYS = HTTP_METHODS | {"summary", "description", "servers", "parameters", "$ref"}
@@ -219,6 +220,8 @@ def test_operations_behind_a_device_token_declare_it(app, spec):
                 checked += 1
             elif rule.rule.startswith("/api/v1/credit-check/"):  # departments' API keys
                 assert security == [{"departmentApiKey": []}], f"{method.upper()} {rule.rule}"
+            elif account_required in getattr(view_class, "decorators", []):  # establishments' own tokens
+                assert security == [{"portalToken": []}], f"{method.upper()} {rule.rule}"
             else:
                 assert not security, f"{method.upper()} {rule.rule}"
     assert checked

@@ -1,0 +1,98 @@
+"""Schemas of the establishments' own JSON API (`/api/v1/portal`)."""
+from marshmallow import Schema, fields, validate
+
+from field_api.schemas.credit import CreditRecordSchema
+from field_api.schemas.credit_lifecycle import EvidenceSchema, ObjectionSchema
+from field_api.schemas.types import Text
+
+
+class PortalSignInSchema(Schema):
+    login = Text(required=True, validate=validate.Length(min=1, max=18),
+                 metadata={"description": "the unified social credit code the account was issued for"})
+    password = Text(required=True, validate=validate.Length(min=1, max=256))
+
+
+class PortalTokenSchema(Schema):
+    token = fields.String(metadata={"description": "send as `Authorization: Bearer …`; shown once"})
+    expires_at = fields.DateTime(format="iso", metadata={"description": "UTC"})
+    must_change_password = fields.Boolean(metadata={
+        "description": "true: only /portal/password and sign-out work until the initial password is replaced"})
+
+
+class PortalDoneSchema(Schema):
+    done = fields.Boolean()
+    message = fields.String(metadata={"description": "Simplified Chinese"})
+
+
+class PortalPasswordSchema(Schema):
+    current = Text(required=True, validate=validate.Length(max=256))
+    new = Text(required=True, validate=validate.Length(max=256))
+    repeat = Text(required=True, validate=validate.Length(max=256))
+
+
+class PortalEstablishmentSchema(Schema):
+    id = fields.Integer()
+    credit_code = fields.String()
+    name = fields.String()
+    category = fields.String(attribute="category_code")
+    address = fields.String()
+    status = fields.String()
+
+
+class PortalEstablishmentsSchema(Schema):
+    establishments = fields.List(fields.Nested(PortalEstablishmentSchema))
+
+
+class PortalThresholdSchema(Schema):
+    grade = fields.String()
+    lowest_score = fields.Integer(allow_none=True, metadata={"description": "null for E: below D's lowest"})
+
+
+class PortalCountingRecordSchema(Schema):
+    record_id = fields.Integer()
+    title = fields.String()
+    points = fields.Integer()
+    rule_text = fields.String()
+    last_counted_year = fields.Integer(allow_none=True, metadata={"description": "the last grading year it counts in"})
+    public_until = fields.Date(allow_none=True)
+    repair_from = fields.Date(allow_none=True, metadata={"description": "from when credit repair may be applied for"})
+
+
+class PortalHistorySchema(Schema):
+    year = fields.Integer()
+    grade = fields.String()
+    score = fields.Integer()
+
+
+class PortalRatingSchema(Schema):
+    establishment_id = fields.Integer()
+    graded = fields.Boolean(metadata={"description": "false: no published grade yet; the rest is empty"})
+    grade = fields.String(allow_none=True)
+    score = fields.Integer(allow_none=True)
+    base = fields.Integer(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    policy_version = fields.String(allow_none=True)
+    hard_rule = fields.String(allow_none=True, metadata={"description": "a rule capping the grade, if any"})
+    thresholds = fields.List(fields.Nested(PortalThresholdSchema))
+    next_better = fields.Nested(PortalThresholdSchema, allow_none=True)
+    points_missing = fields.Integer(allow_none=True, metadata={"description": "to reach the next better grade"})
+    history = fields.List(fields.Nested(PortalHistorySchema))
+    counting_records = fields.List(fields.Nested(PortalCountingRecordSchema))
+
+
+class PortalRecordsSchema(Schema):
+    establishment_id = fields.Integer()
+    on = fields.Date()
+    records = fields.List(fields.Nested(CreditRecordSchema))
+
+
+class PortalObjectionInSchema(Schema):
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=2000))
+
+
+class PortalObjectionsSchema(Schema):
+    objections = fields.List(fields.Nested(ObjectionSchema))
+
+
+class PortalRepairInSchema(Schema):
+    evidence = fields.Nested(EvidenceSchema, required=True)
