@@ -53,6 +53,11 @@ def _limit_body_size():
     if request.endpoint in ("attachments.AttachmentResource", "credit_lifecycle.ObjectionEvidence",
                             "portal_api.MyObjectionEvidence"):
         request.max_content_length = current_app.config["MAX_ATTACHMENT_BYTES"]
+    elif request.endpoint in ("portal_api.MySelfReports", "portal.objection_form", "portal.self_report_form"):
+        from supervision.documents.evidence import MAX_EVIDENCE_FILES  # several evidence files in one form
+
+        request.max_content_length = (current_app.config["MAX_JSON_BYTES"]
+                                      + MAX_EVIDENCE_FILES * current_app.config["MAX_ATTACHMENT_BYTES"])
     elif request.endpoint == "tus.Upload":  # a piece of a video (tus PATCH), streamed to disk
         request.max_content_length = current_app.config["MAX_VIDEO_CHUNK_BYTES"]
     elif request.endpoint == "inspections.SubmitWithFiles":

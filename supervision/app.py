@@ -170,3 +170,4 @@ def _import_models() -> None:
     import supervision.inspections.models  # noqa: F401
     import supervision.registry.models  # noqa: F401
     import supervision.sampling.models  # noqa: F401
+    import supervision.self_reports.models  # noqa: F401

@@ -147,6 +147,9 @@ def register(app: Flask) -> None:
     from supervision.complaints.commands import complaints_group  # issue 17B
 
     app.cli.add_command(complaints_group)
+    from supervision.self_reports.commands import self_reports_group  # 自愿申报 (issue 19)
+
+    app.cli.add_command(self_reports_group)
 
 
 def create_cli_app():

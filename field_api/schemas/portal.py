@@ -2,8 +2,9 @@
 from marshmallow import Schema, fields, validate
 
 from field_api.schemas.credit import CreditRecordSchema
-from field_api.schemas.credit_lifecycle import EvidenceSchema, ObjectionSchema
-from field_api.schemas.types import Text
+from field_api.schemas.credit_lifecycle import EvidenceFileSchema, EvidenceSchema, ObjectionSchema
+from field_api.schemas.types import BoundedDate, Text
+from supervision.self_reports.models import REPORT_KINDS
 
 
 class PortalSignInSchema(Schema):
@@ -96,3 +97,41 @@ class PortalObjectionsSchema(Schema):
 
 class PortalRepairInSchema(Schema):
     evidence = fields.Nested(EvidenceSchema, required=True)
+
+
+class PortalSelfReportInSchema(Schema):
+    """The form fields of a new self-report; its evidence files come as multipart parts `evidence`."""
+
+    kind = Text(required=True, validate=validate.OneOf(REPORT_KINDS),
+                metadata={"description": "honour 荣誉表彰, certification 资质认证, public_welfare 公益活动"})
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    issuer = Text(required=True, validate=validate.Length(min=1, max=200),
+                  metadata={"description": "who awarded, certified or organised it"})
+    occurred_on = BoundedDate(required=True)
+    description = Text(multiline=True, validate=validate.Length(max=2000))
+    pledged_by = Text(required=True, validate=validate.Length(min=1, max=64),
+                      metadata={"description": "who makes the truthfulness pledge for the establishment"})
+    pledge = fields.Boolean(required=True, metadata={"description": "must be true: the pledge (pledge_text) is made"})
+
+
+class PortalSelfReportSchema(Schema):
+    id = fields.Integer()
+    establishment_id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(REPORT_KINDS)})
+    title = fields.String()
+    issuer = fields.String()
+    occurred_on = fields.Date()
+    description = fields.String()
+    pledged_by = fields.String()
+    pledge_text = fields.String()
+    submitted_at = fields.DateTime(format="iso", metadata={"description": "UTC"})
+    status = fields.String(metadata={"enum": ["pending", "verified", "rejected"],
+                                     "description": "only a verified report counts as credit information"})
+    decided_at = fields.DateTime(format="iso", allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    credit_record_id = fields.Integer(allow_none=True, metadata={"description": "the positive record, once verified"})
+    evidence = fields.List(fields.Nested(EvidenceFileSchema))
+
+
+class PortalSelfReportsSchema(Schema):
+    self_reports = fields.List(fields.Nested(PortalSelfReportSchema))

@@ -64,7 +64,7 @@ ALLOWED_SEVERITIES: dict[str, tuple[str, ...]] = {
     "bad_practice_points": ("minor", "general", "serious"),
 }
 # Where a record came from. "manual" and "import" are the ones whose lateness counts.
-SOURCE_TYPES = ("inspection", "penalty", "rectification_order", "manual", "import", "demo")
+SOURCE_TYPES = ("inspection", "penalty", "rectification_order", "manual", "import", "demo", "self_report")
 CHANNELS = ("handheld_terminal", "manual", "exchange", "system")
 LATE_SOURCE_TYPES = ("manual", "import")
 

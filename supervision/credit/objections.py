@@ -14,12 +14,7 @@ an event for other systems.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,61 +27,13 @@ from supervision.credit.events import emit
 from supervision.credit.lifecycle_models import Objection, ObjectionEvidence
 from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies
+from supervision.documents.evidence import MAX_EVIDENCE_FILES, EvidenceFile, check_files, store_file
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
 
 KIND = "objections"
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-MAX_EVIDENCE_FILES = 10
-SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",)}
 OUTCOMES = ("corrected", "revoked")
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    filename: str
-    content: bytes
-
-
-def media_type_of(content: bytes) -> str | None:
-    for media_type, prefixes in SIGNATURES.items():
-        if any(content.startswith(p) for p in prefixes):
-            return media_type
-    return None
-
-
-def _check_evidence(files: list[EvidenceFile]) -> list[tuple[EvidenceFile, str, str]]:
-    if len(files) > MAX_EVIDENCE_FILES:
-        raise ValidationFailed(fields={"evidence": [f"证据材料最多 {MAX_EVIDENCE_FILES} 个文件"]})
-    checked = []
-    for f in files:
-        name = (f.filename or "").strip()[:200] or "evidence"
-        if not f.content:
-            raise ValidationFailed(fields={"evidence": [f"文件“{name}”为空"]})
-        if len(f.content) > MAX_EVIDENCE_BYTES:
-            raise ValidationFailed(fields={"evidence": [f"文件“{name}”超过 10 MB"]})
-        media_type = media_type_of(f.content)
-        if media_type is None:
-            raise ValidationFailed(fields={"evidence": [f"文件“{name}”不是 PDF、JPEG 或 PNG 文件"]})
-        checked.append((EvidenceFile(name, f.content), media_type, hashlib.sha256(f.content).hexdigest()))
-    return checked
-
-
-def _store_file(store, sha256: str, content: bytes) -> None:
-    """Content-addressed, written whole before it is named (a reader never sees half a file)."""
-    final: Path = store.path_for(sha256)
-    if final.is_file():
-        return
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=final.parent, prefix=".evidence-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-        os.replace(temp, final)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
 
 
 def deadline_for(session: Session, policies: Policies, jurisdiction_id: int, raised_on: date,
@@ -119,7 +66,7 @@ def raise_objection(session: Session, actor: audit.Actor, record_id: int, *, on_
         raise ValidationFailed(fields={"reason": ["请填写异议理由"]})
     if len(reason) > 2000:
         raise ValidationFailed(fields={"reason": ["异议理由不能超过 2000 字"]})
-    checked = _check_evidence(list(evidence))
+    checked = check_files(list(evidence))
     if checked and store is None:
         raise ValidationFailed(fields={"evidence": ["未配置证据材料存储"]})
     row, establishment = _record_of(session, actor, record_id)
@@ -146,7 +93,7 @@ def raise_objection(session: Session, actor: audit.Actor, record_id: int, *, on_
 
 def _attach(session: Session, objection: Objection, checked, store) -> None:
     for f, media_type, sha256 in checked:
-        _store_file(store, sha256, f.content)
+        store_file(store, sha256, f.content)
         session.add(ObjectionEvidence(objection_id=objection.id, sha256=sha256, media_type=media_type,
                                       filename=f.filename, size=len(f.content)))
     session.flush()
@@ -155,7 +102,7 @@ def _attach(session: Session, objection: Objection, checked, store) -> None:
 def add_evidence(session: Session, actor: audit.Actor, objection_id: int, evidence: list[EvidenceFile], *, store,
                  by: str | None = None) -> list[ObjectionEvidence]:
     """More evidence for an open objection (files are sent one request at a time by the API)."""
-    checked = _check_evidence(list(evidence))
+    checked = check_files(list(evidence))
     if not checked:
         raise ValidationFailed(fields={"file": ["请附上证据材料（PDF、JPEG 或 PNG）"]})
     objection = get(session, actor, objection_id)
