@@ -7,6 +7,7 @@ import os
 from flask_login import LoginManager
 
 from portal.views import PortalUser, portal
+from portal import self_service  # noqa: F401  (registers its routes on the portal blueprint)
 
 login_manager = LoginManager()
 login_manager.login_view = "portal.login"
