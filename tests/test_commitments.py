@@ -188,3 +188,20 @@ def test_the_service_refuses_a_non_establishment_actor(app, field):
     with pytest.raises(Forbidden):
         service.sign(db.session, factories.ACTOR, field.establishment.id, signer_name=LEGAL_REPRESENTATIVE,
                      pledge=True, text_sha256="0" * 64)
+
+
+@pytest.mark.parametrize("body, key, reason", [
+    ('version = "v"\ntitle = "信用承诺书"\ntext = "本单位承诺守法经营。"\n', "text", "{name}"),
+    ('version = "v"\ntitle = "信用承诺书"\ntext = "本单位 {name}（{address}）承诺。"\n', "text", "未知的占位符"),
+    ('title = "信用承诺书"\ntext = "本单位 {name} 承诺。"\n', "version", "缺少必填项"),
+])
+def test_an_invalid_letter_policy_is_refused_on_load_naming_file_and_key(tmp_path, body, key, reason):
+    from supervision import policy
+    from supervision.commitments import letter  # noqa: F401  (registers the kind)
+
+    folder = tmp_path / "commitment_letter" / "default"
+    folder.mkdir(parents=True)
+    (folder / "2025-01-01.toml").write_text(body, encoding="utf-8")
+    with pytest.raises(policy.PolicyInvalid) as refused:
+        policy.PolicySet.load("commitment_letter", [tmp_path])
+    assert refused.value.key == key and reason in refused.value.reason and "2025-01-01.toml" in refused.value.message
