@@ -162,3 +162,17 @@ def test_another_establishments_self_inspections_are_refused_and_audited(client,
 def test_a_post_without_csrf_token_is_refused(client, signed_in, field):
     response = submit(client, signed_in, good_form(field), with_token=False)
     assert response.status_code == 400 and stored() == []
+
+
+@pytest.mark.parametrize("version_id", ["0", "99999999999999999999", "abc"])
+def test_a_checklist_version_that_cannot_exist_is_a_field_error_not_a_server_error(client, signed_in, field,
+                                                                                   version_id):
+    response = submit(client, signed_in, good_form(field, checklist_version_id=version_id))
+    assert response.status_code == 400 and "检查表版本不存在" in response.get_data(as_text=True)
+    assert stored() == []
+
+
+def test_photo_items_are_the_inspectors_and_need_no_answer(client, signed_in, field):
+    response = submit(client, signed_in, good_form(field, **{"result-T04": None}))
+    assert response.status_code == 302
+    assert "T04" not in {a["item_code"] for a in stored()[0].answers}

@@ -26,6 +26,7 @@ from supervision.self_inspections.models import SelfInspection
 
 ENTITY_TYPE = "self_inspections"
 MAX_MEASURE = 1000
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,11 @@ def submit(session: Session, actor: Actor, establishment_id: int, *, checklist_v
     def add(path: str, message: str) -> None:
         problems.setdefault(path, []).append(message)
 
-    version = session.execute(
-        select(ChecklistVersion).options(selectinload(ChecklistVersion.items), joinedload(ChecklistVersion.template))
-        .where(ChecklistVersion.id == checklist_version_id)).scalar_one_or_none()
+    version = None
+    if 0 < checklist_version_id <= MAX_ID:  # anything else cannot exist (and overflows PostgreSQL's integer)
+        version = session.execute(
+            select(ChecklistVersion).options(selectinload(ChecklistVersion.items), joinedload(ChecklistVersion.template))
+            .where(ChecklistVersion.id == checklist_version_id)).scalar_one_or_none()
     items = {}
     if version is None:
         add("checklist_version_id", "检查表版本不存在")
@@ -79,7 +82,9 @@ def submit(session: Session, actor: Actor, establishment_id: int, *, checklist_v
         add("checklist_version_id", "该检查表不适用于本单位的类别")
     else:
         items = version.item_by_code()
-    check_answers(answers, items, add)
+    # Photo items are the inspectors' on-site evidence: the establishment may answer them, but
+    # no photo is asked of it, so they are never "missing".
+    check_answers(answers, items, add, photo_items=[c for c, item in items.items() if item.answer_type == "photo"])
 
     failed = set()
     if items:
