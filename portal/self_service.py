@@ -8,6 +8,8 @@ from datetime import date
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.views import _own, portal
 from supervision.checklists import service as checklists
@@ -59,8 +61,9 @@ def self_inspection_list(establishment_id: int):
     actor = current_user.actor
     establishment = _own(actor, establishment_id, "read_self_inspections")
     found = self_inspections.history(db.session, actor, establishment_id)
-    versions = {v.id: v for v in db.session.query(ChecklistVersion).filter(
-        ChecklistVersion.id.in_({s.checklist_version_id for s in found})).all()} if found else {}
+    versions = {v.id: v for v in db.session.execute(select(ChecklistVersion).options(
+        joinedload(ChecklistVersion.template)).where(
+        ChecklistVersion.id.in_({s.checklist_version_id for s in found}))).scalars()} if found else {}
     return render_template("portal/self_inspections.html", establishment=establishment, inspections=found,
                            versions=versions, result_labels=RESULT_LABELS)
 

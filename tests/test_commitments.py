@@ -205,3 +205,15 @@ def test_an_invalid_letter_policy_is_refused_on_load_naming_file_and_key(tmp_pat
     with pytest.raises(policy.PolicyInvalid) as refused:
         policy.PolicySet.load("commitment_letter", [tmp_path])
     assert refused.value.key == key and reason in refused.value.reason and "2025-01-01.toml" in refused.value.message
+
+
+def test_the_model_metadata_carries_the_same_triggers(tmp_path):
+    """A schema built from the models (a tool's way, never the app's) is just as unchangeable."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'metadata.db'}")
+    db.metadata.create_all(engine)
+    with engine.connect() as connection:
+        names = set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    engine.dispose()
+    assert {"commitment_letters_no_update", "commitment_letters_no_delete"} <= names
