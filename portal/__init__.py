@@ -8,6 +8,7 @@ from flask_login import LoginManager
 
 from portal.views import PortalUser, portal
 from portal import self_reports  # noqa: F401,E402  (its routes join the portal blueprint)
+from portal import self_service  # noqa: F401,E402  (its routes join the portal blueprint)
 
 login_manager = LoginManager()
 login_manager.login_view = "portal.login"

@@ -158,6 +158,7 @@ def _import_models() -> None:
     import supervision.accounts.models  # noqa: F401
     import supervision.audit.models  # noqa: F401
     import supervision.checklists.models  # noqa: F401
+    import supervision.commitments.models  # noqa: F401
     import supervision.complaints.models  # noqa: F401
     import supervision.credit.events  # noqa: F401
     import supervision.credit.models  # noqa: F401
@@ -171,3 +172,4 @@ def _import_models() -> None:
     import supervision.registry.models  # noqa: F401
     import supervision.sampling.models  # noqa: F401
     import supervision.self_reports.models  # noqa: F401
+    import supervision.self_inspections.models  # noqa: F401

@@ -123,6 +123,17 @@ def test_cache_a_newly_published_grade_shows_at_once(client, runner, field, warm
     assert response.status_code == 200 and "2025 年度信用等级" in response.get_data(as_text=True)
 
 
+def test_cache_a_signed_commitment_letter_shows_at_once(client, runner, field, warmed):
+    from tests.test_commitments import sign
+    from tests.test_portal_accounts import ready
+
+    url, etag = warmed
+    ready(client, runner, field.establishment)
+    assert sign(client, field.establishment).status_code == 302
+    response = client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and "承诺书版本" in response.get_data(as_text=True)
+
+
 def test_cache_an_objection_shows_at_once(client, runner, field):
     p = penalty(client, runner, field)
     url = f"/P/{token_of(field.establishment)}"

@@ -385,7 +385,7 @@ def test_changes_in_an_unchanged_world_are_empty_and_keep_the_cursor(client, fie
     assert body == {
         "cursor": cursor, "has_more": False, "establishments": [], "removed_establishment_ids": [], "tasks": [],
         "closed_task_ids": [], "checklist_versions": [], "retired_checklist_version_ids": [], "inspectors": [], "resync_required": False,
-        "grades": [],
+        "grades": [], "commitments": [], "self_inspections": [],
     }
 
 

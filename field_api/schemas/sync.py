@@ -52,6 +52,39 @@ class SyncGradeSchema(Schema):
     year = fields.Integer()
 
 
+class SyncCommitmentSchema(Schema):
+    id = fields.Integer()
+    establishment_id = fields.Integer()
+    version = fields.String(attribute="letter_version", metadata={"description": "letter version signed"})
+    signer_name = fields.String(metadata={"description": "the legal representative who signed"})
+    signed_at = fields.Function(lambda c: in_china(c.signed_at))
+    text_sha256 = fields.String(metadata={"description": "SHA-256 hex of the exact UTF-8 text signed"})
+    text = fields.String(metadata={"description": "the letter exactly as signed (践诺 is checked against it)"})
+
+
+class SelfInspectionAnswerSchema(Schema):
+    item_code = fields.String()
+    result = fields.String(metadata={"description": "pass, fail or na (as for an inspection)"})
+    number = fields.Float(allow_none=True)
+    text = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class SelfInspectionCorrectionSchema(Schema):
+    measure = fields.String(metadata={"description": "整改措施"})
+    completed_on = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD; null: still in progress"})
+
+
+class SyncSelfInspectionSchema(Schema):
+    id = fields.Integer()
+    establishment_id = fields.Integer()
+    checklist_version_id = fields.Integer()
+    submitted_at = fields.Function(lambda s: in_china(s.submitted_at))
+    answers = fields.List(fields.Nested(SelfInspectionAnswerSchema))
+    corrections = fields.Dict(keys=fields.String(), values=fields.Nested(SelfInspectionCorrectionSchema),
+                              metadata={"description": "per non-compliant item code"})
+
+
 class BootstrapQuerySchema(Schema):
     after_id = Position(load_default=0,
                               metadata={"description": "last establishment id of the previous page"})
@@ -69,6 +102,10 @@ class BootstrapSchema(Schema):
     categories = fields.List(fields.Nested(CategorySchema), metadata={"description": "first page only"})
     grades = fields.List(fields.Nested(SyncGradeSchema), metadata={"description": "current credit grade of the "
                                                                                   "page's graded establishments"})
+    commitments = fields.List(fields.Nested(SyncCommitmentSchema),
+                              metadata={"description": "current commitment letter signature of the page's establishments"})
+    self_inspections = fields.List(fields.Nested(SyncSelfInspectionSchema),
+                                   metadata={"description": "latest self-inspection of the page's establishments"})
 
 
 class ChangesQuerySchema(Schema):
@@ -89,3 +126,7 @@ class ChangesSchema(Schema):
                                                               "bootstrap again from scratch"})
     grades = fields.List(fields.Nested(SyncGradeSchema), metadata={"description": "current credit grade of the "
                                                                                   "changed establishments"})
+    commitments = fields.List(fields.Nested(SyncCommitmentSchema),
+                              metadata={"description": "new commitment letter signatures in the device's grids"})
+    self_inspections = fields.List(fields.Nested(SyncSelfInspectionSchema),
+                                   metadata={"description": "new self-inspections in the device's grids"})

@@ -173,3 +173,9 @@ def all_versions(session: Session) -> list[ChecklistVersion]:
     return list(session.execute(
         select(ChecklistVersion).options(selectinload(ChecklistVersion.template)).order_by(ChecklistVersion.id)
     ).scalars())
+
+
+def versions_for_category(session: Session, category_code: str) -> list[ChecklistVersion]:
+    """The published versions inspectors may use for an establishment of this category (the
+    rule a submission is checked against), with their items."""
+    return [v for v in versions_in_use(session) if category_code in (v.template.categories or [])]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from supervision import audit
+from supervision.checklists.answers import result_of
 from supervision.checklists.models import SEVERITY_NAMES, ChecklistItem
 from supervision.errors import Conflict, Forbidden
 from supervision.inspections import policy
@@ -136,7 +137,7 @@ def _store(session: Session, actor: audit.Actor, s: dict, digest: str, ctx: Cont
         InspectionInspector(inspector=by_badge[b], position=n) for n, b in enumerate(s["inspectors"])
     ]
     answers = [
-        {"item_code": a["item_code"], "result": _result(ctx.items[a["item_code"]], a),
+        {"item_code": a["item_code"], "result": result_of(ctx.items[a["item_code"]], a),
          "number_value": a.get("number"), "text_value": a.get("text"), "note": a.get("note")}
         for a in s["answers"]
     ]
@@ -183,14 +184,6 @@ def _close_task(session: Session, actor: audit.Actor, task: Task) -> None:
     set_committed_value(task, "status", "done")  # what the update wrote; no second UPDATE
     set_committed_value(task, "closed_at", closed_at)
     audit.record(session, actor, "task.done", task, before=before)
-
-
-def _result(item: ChecklistItem, answer: dict) -> str:
-    if answer.get("result") == "na":
-        return "na"
-    if item.answer_type == "number" and answer.get("number") is not None:
-        return "pass" if item.within_limits(answer["number"]) else "fail"
-    return answer.get("result") or "pass"
 
 
 def _finding_text(item: ChecklistItem, answer: dict) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from supervision import audit
+from supervision.checklists.answers import check_answers
 from supervision.checklists.models import ChecklistItem, ChecklistVersion
 from supervision.errors import Conflict, ValidationFailed
 from supervision.geo import distance_m
@@ -79,7 +80,8 @@ def validate(session: Session, actor: audit.Actor, s: dict, settings) -> Context
     inspection_day = with_offset(*started).date()
 
     inspectors = _check_inspectors(session, actor, s["inspectors"], inspection_day, add)
-    _check_answers(s, items, add)
+    check_answers(s["answers"], items, add,
+                  photo_items=(a.get("item_code") for a in s["attachments"] if a.get("item_code")))
     _check_manifest(s, items, settings, add)
 
     replaced = None
@@ -131,39 +133,6 @@ def _check_inspectors(session, actor: audit.Actor, badges: list[str], day: date,
     if actor.badge_no not in badges:
         add("inspectors", "提交设备所属执法人员必须是检查人员之一")
     return inspectors
-
-
-def _check_answers(s: dict, items: dict[str, ChecklistItem], add) -> None:
-    if not items:
-        return
-    answered = set()
-    photo_items = {a.get("item_code") for a in s["attachments"] if a.get("item_code")}
-    for i, answer in enumerate(s["answers"]):
-        code = answer["item_code"]
-        item = items.get(code)
-        path = f"answers.{i}"
-        if item is None:
-            add(f"{path}.item_code", f"检查表中没有项目“{code}”")
-            continue
-        if code in answered:
-            add(f"{path}.item_code", f"项目“{code}”重复作答")
-        answered.add(code)
-        if item.answer_type == "pass_fail" and answer.get("result") is None:
-            add(f"{path}.result", "请填写检查结果（合格/不合格/不适用）")
-        elif item.answer_type == "number" and answer.get("number") is None and answer.get("result") != "na":
-            add(f"{path}.number", f"请填写检测值（单位：{item.unit}）")
-        elif item.answer_type == "number" and answer.get("number") is not None and item.implausible(answer["number"]):
-            add(f"{path}.number", item.implausible(answer["number"]))
-        elif item.answer_type == "text" and item.required and not (answer.get("text") or "").strip():
-            add(f"{path}.text", "请填写内容")
-    for code, item in items.items():
-        if not item.required:
-            continue
-        if item.answer_type == "photo":
-            if code not in photo_items and code not in answered:
-                add("answers", f"必填项目“{code} {item.text}”缺少照片")
-        elif code not in answered:
-            add("answers", f"必填项目“{code} {item.text}”未作答")
 
 
 def _check_manifest(s: dict, items: dict[str, ChecklistItem], settings, add) -> None:

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from supervision import policy
 from supervision.audit.models import AuditEntry
+from supervision.commitments.models import CommitmentLetter
 from supervision.credit import codes
+from supervision.credit.calendar import china_date
 from supervision.credit.grading import explain as grading_explain
 from supervision.credit import lists as credit_lists
 from supervision.credit.lifecycle_models import ListEntry
@@ -73,6 +75,17 @@ class GradeInfo:
 
 
 @dataclass
+class CommitmentInfo:
+    """The signed commitment letter as the public reads it (seed 000 §三(一): published)."""
+
+    version: str
+    signer_name: str
+    signed_on: date  # China date
+    text: str
+    hash_prefix: str
+
+
+@dataclass
 class PlatePage:
     establishment: Establishment
     grade: GradeInfo | None
@@ -80,6 +93,7 @@ class PlatePage:
     penalties: list[PenaltyLine]
     inspections: list[InspectionLine]
     today: date
+    commitment: CommitmentInfo | None = None
 
 
 # Policy files change rarely; reading and validating them on every page would cost more than the
@@ -137,6 +151,8 @@ def _version_columns(establishment_id, establishment_key, subject_id) -> list:
         # Rows written without an audit entry (bulk demo data) still change the counts.
         select(func.count()).where(CreditRecord.subject_id == subject_id).scalar_subquery(),
         select(func.max(ListEntry.id)).where(ListEntry.subject_id == subject_id).scalar_subquery(),
+        select(func.max(CommitmentLetter.id)).where(CommitmentLetter.establishment_id == establishment_id)
+        .scalar_subquery(),
     ]
 
 
@@ -238,11 +254,23 @@ def _inspections(session: Session, establishment: Establishment) -> list[Inspect
     return lines
 
 
+def _commitment(signed: CommitmentLetter | None) -> CommitmentInfo | None:
+    if signed is None:
+        return None
+    return CommitmentInfo(signed.letter_version, signed.signer_name, china_date(signed.signed_at), signed.text,
+                          signed.text_sha256[:16])
+
+
 def load_page(session: Session, establishment_id: int, *, today: date, policy_roots: list) -> PlatePage:
-    establishment = session.execute(
-        select(Establishment).where(Establishment.id == establishment_id)
+    # The latest commitment signature rides along in the same statement (the page's query budget).
+    newest_signature = (select(func.max(CommitmentLetter.id))
+                        .where(CommitmentLetter.establishment_id == establishment_id).scalar_subquery())
+    establishment, signed = session.execute(
+        select(Establishment, CommitmentLetter).where(Establishment.id == establishment_id)
+        .outerjoin(CommitmentLetter, CommitmentLetter.id == newest_signature)
         .options(joinedload(Establishment.licences), joinedload(Establishment.category),
-                 joinedload(Establishment.jurisdiction))).unique().scalar_one()
+                 joinedload(Establishment.jurisdiction))).unique().one()
     policies = policies_for(session, policy_roots)
     return PlatePage(establishment, _grade(session, establishment), list_status(session, establishment.subject_id, today),
-                     _penalties(session, establishment, today, policies), _inspections(session, establishment), today)
+                     _penalties(session, establishment, today, policies), _inspections(session, establishment), today,
+                     _commitment(signed))

@@ -16,12 +16,17 @@ from sqlalchemy.orm import Session, selectinload
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.checklists import service as checklists
 from supervision.checklists.models import ChecklistVersion
+from supervision.commitments import service as commitments
+from supervision.commitments.models import CommitmentLetter
 from supervision.devices.service import DeviceIdentity
 from supervision.errors import ValidationFailed
 from supervision.inspections.models import Task
 from supervision.registry.models import Establishment, EstablishmentCategory, Inspector, PlateToken
+from supervision.self_inspections import service as self_inspections
+from supervision.self_inspections.models import SelfInspection
 
-SYNCED_TYPES = ("establishments", "plate_tokens", "tasks", "checklist_versions", "inspectors")
+SYNCED_TYPES = ("establishments", "plate_tokens", "tasks", "checklist_versions", "inspectors",
+                "commitment_letters", "self_inspections")
 # Bulk loads are recorded as one entry, not per row: a device that sees one must bootstrap again.
 # A published grading run changes the grades of a whole jurisdiction at once (yearly).
 BULK_TYPES = ("demo", "grade_publications")
@@ -38,6 +43,10 @@ class BootstrapPage:
     inspectors: list[Inspector] = field(default_factory=list)
     categories: list[EstablishmentCategory] = field(default_factory=list)
     grades: list[dict] = field(default_factory=list)  # current published grade of each establishment
+    # What inspectors check on site (践诺, 自查自纠): each establishment's current signature of the
+    # commitment letter and its latest self-inspection.
+    commitments: list[CommitmentLetter] = field(default_factory=list)
+    self_inspections: list[SelfInspection] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +62,8 @@ class Changes:
     inspectors: list[Inspector] = field(default_factory=list)
     resync_required: bool = False
     grades: list[dict] = field(default_factory=list)  # current published grade of each establishment
+    commitments: list[CommitmentLetter] = field(default_factory=list)  # new signatures
+    self_inspections: list[SelfInspection] = field(default_factory=list)  # new self-inspections
 
 
 def _head_seq(session: Session) -> int:
@@ -119,6 +130,10 @@ def bootstrap(session: Session, identity: DeviceIdentity, *, after_id: int, page
     rows = rows[:page_size]
     page = BootstrapPage(cursor=cursor, establishments=rows, next_after_id=rows[-1].id if more else None,
                          first_page=first_page, grades=_grades(session, rows))
+    page_ids = [e.id for e in rows]
+    page.commitments = sorted(commitments.current_of(session, page_ids).values(), key=lambda c: c.establishment_id)
+    page.self_inspections = sorted(self_inspections.latest_of(session, page_ids).values(),
+                                   key=lambda s: s.establishment_id)
     if page.first_page:
         page.tasks = _open_tasks(session, grid_ids, identity.inspector.id)
         page.checklist_versions = checklists.versions_in_use(session)
@@ -190,5 +205,19 @@ def changes_since(session: Session, identity: DeviceIdentity, *, cursor: int, pa
                 result.retired_checklist_version_ids.append(version.id)
     if ids["inspectors"]:
         result.inspectors = _directory(session, identity, sorted(ids["inspectors"]))
+    result.commitments = _in_grids(session, CommitmentLetter, ids["commitment_letters"], grid_ids)
+    result.self_inspections = _in_grids(session, SelfInspection, ids["self_inspections"], grid_ids)
     result.grades = _grades(session, result.establishments)
     return result
+
+
+def _in_grids(session: Session, model, ids: set[int], grid_ids: set[int]) -> list:
+    """The newest of these rows (signatures or self-inspections; the audit entity id is the row
+    id) per establishment, for establishments in the device's grids only."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(model).join(Establishment, Establishment.id == model.establishment_id)
+        .where(model.id.in_(ids), Establishment.grid_id.in_(grid_ids)).order_by(model.id)).scalars()
+    newest = {row.establishment_id: row for row in rows}
+    return sorted(newest.values(), key=lambda row: row.establishment_id)
