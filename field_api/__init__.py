@@ -92,6 +92,7 @@ def init_api(app: Flask) -> Api:
         health,
         inspections,
         portal,
+        portal_undertakings,  # noqa: F401  (its operations join portal.blp)
         sync,
         tus,
     )

@@ -13,7 +13,6 @@ from flask import Response, current_app, g, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from marshmallow import ValidationError as MarshmallowError
 
 from field_api.portal_auth import PORTAL_SECURITY, account_required, current_account_actor
 from field_api.schemas.common import ErrorSchema
@@ -32,9 +31,6 @@ from field_api.schemas.portal import (
     PortalRatingSchema,
     PortalRecordsSchema,
     PortalRepairInSchema,
-    PortalSelfReportInSchema,
-    PortalSelfReportSchema,
-    PortalSelfReportsSchema,
     PortalSignInSchema,
     PortalTokenSchema,
 )
@@ -45,12 +41,10 @@ from supervision.credit import objections, repair
 from supervision.credit import records as credit_records
 from supervision.credit import report as credit_report
 from supervision.credit.calendar import china_today
-from supervision.documents.evidence import EvidenceFile
 from supervision.errors import Unauthenticated, ValidationFailed
 from supervision.extensions import db
 from supervision.inspections.attachments import AttachmentStore
 from supervision.modelbase import utcnow
-from supervision.self_reports import service as self_reports
 from supervision.transaction import run, unit_of_work
 
 blp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal",
@@ -387,96 +381,3 @@ class MyRepairNotice(MethodView):
         notice = repair.notice(db.session, actor, repair_id)
         return Response(repair.notice_pdf(notice), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{notice.number}.pdf"'})
-
-
-# --- self-reported information (自愿申报) -----------------------------------------------------------
-
-SELF_REPORT_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["kind", "title", "issuer", "occurred_on", "pledged_by", "pledge", "evidence"],
-    "properties": {
-        "kind": {"type": "string", "enum": ["honour", "certification", "public_welfare"]},
-        "title": {"type": "string", "maxLength": 200}, "issuer": {"type": "string", "maxLength": 200},
-        "occurred_on": {"type": "string", "format": "date"}, "description": {"type": "string", "maxLength": 2000},
-        "pledged_by": {"type": "string", "maxLength": 64}, "pledge": {"type": "boolean"},
-        "evidence": {"type": "array", "items": {"type": "string", "format": "binary"},
-                     "description": "PDF, JPEG or PNG, at most 10 MB each, 1 to 10 files"}}}}}}
-
-
-def _report_out(report) -> dict:
-    return {**report.audit_snapshot(), "evidence": self_reports.evidence_of(db.session, report.id)}
-
-
-def _own_report(actor, report_id: int, what: str):
-    return guarded(lambda: self_reports.get(db.session, actor, report_id), actor, what, "self_reports", report_id)
-
-
-@blp.route("/establishments/<id:establishment_id>/self-reports")
-class MySelfReports(MethodView):
-    decorators = [account_required]
-
-    @blp.doc(security=PORTAL_SECURITY)
-    @blp.response(200, PortalSelfReportsSchema)
-    @blp.alt_response(401, schema=ErrorSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="not one of the account's establishments (audited)")
-    def get(self, establishment_id):
-        """My self-reported information, newest first, with its verification status."""
-        actor = current_account_actor()
-        own_establishment(actor, establishment_id, "read_self_reports")
-        return {"self_reports": [_report_out(r) for r in self_reports.reports_of(db.session, actor, establishment_id)]}
-
-    @blp.doc(security=PORTAL_SECURITY, requestBody=SELF_REPORT_BODY)
-    @blp.response(201, PortalSelfReportSchema)
-    @blp.alt_response(401, schema=ErrorSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="not one of the account's establishments (audited)")
-    @blp.alt_response(413, schema=ErrorSchema, description="the files are larger than their limit")
-    @blp.alt_response(422, schema=ErrorSchema, description="a field, the pledge or the evidence is missing or wrong; nothing stored")
-    def post(self, establishment_id):
-        """Report an honour, a certification or public-welfare activity (multipart: the fields
-        and one or more `evidence` files), with the truthfulness pledge. It counts as credit
-        information only after a supervisor verifies it."""
-        actor = current_account_actor()
-        own_establishment(actor, establishment_id, "submit_self_report")
-        if request.mimetype != "multipart/form-data":
-            raise ValidationFailed("请以 multipart/form-data 提交申报及证明材料", code="unsupported_media_type",
-                                   fields={"Content-Type": ["应为 multipart/form-data"]})
-        try:
-            body = PortalSelfReportInSchema().load(request.form.to_dict())
-        except MarshmallowError as error:
-            raise ValidationFailed("提交的数据有误", fields=error.normalized_messages()) from None
-        files = [EvidenceFile(part.filename or "evidence", part.read()) for part in request.files.getlist("evidence")]
-        with unit_of_work(db.session, keep_loaded=True):
-            report = self_reports.submit(
-                db.session, actor, establishment_id, kind=body["kind"], title=body["title"], issuer=body["issuer"],
-                occurred_on=body["occurred_on"], description=body.get("description", ""),
-                pledged_by=body["pledged_by"], pledge=body["pledge"], evidence=files, store=_store(),
-                today=china_today())
-            return _report_out(report)
-
-
-@blp.route("/self-reports/<id:report_id>")
-class MySelfReport(MethodView):
-    decorators = [account_required]
-
-    @blp.doc(security=PORTAL_SECURITY)
-    @blp.response(200, PortalSelfReportSchema)
-    @blp.alt_response(401, schema=ErrorSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="another establishment's report (audited)")
-    def get(self, report_id):
-        """One report: its pledge, evidence files, status and the supervisor's decision."""
-        return _report_out(_own_report(current_account_actor(), report_id, "read_self_report"))
-
-
-@blp.route("/self-reports/<id:report_id>/evidence/<id:evidence_id>")
-class MySelfReportEvidenceFile(MethodView):
-    decorators = [account_required]
-
-    @blp.doc(security=PORTAL_SECURITY, responses=FILE_RESPONSE)
-    @blp.alt_response(401, schema=ErrorSchema)
-    @blp.alt_response(403, schema=ErrorSchema, description="another establishment's report (audited)")
-    @blp.alt_response(404, schema=ErrorSchema)
-    def get(self, report_id, evidence_id):
-        """Download one evidence file of my report."""
-        actor = current_account_actor()
-        _own_report(actor, report_id, "download_self_report_evidence")
-        found, path = self_reports.evidence_file(db.session, actor, report_id, evidence_id, store=_store())
-        return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)

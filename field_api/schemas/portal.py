@@ -3,7 +3,9 @@ from marshmallow import Schema, fields, validate
 
 from field_api.schemas.credit import CreditRecordSchema
 from field_api.schemas.credit_lifecycle import EvidenceFileSchema, EvidenceSchema, ObjectionSchema
-from field_api.schemas.types import BoundedDate, Text
+from field_api.schemas.inspections import AnswerSchema
+from field_api.schemas.sync import ChecklistVersionSchema, SyncCommitmentSchema, SyncSelfInspectionSchema
+from field_api.schemas.types import BoundedDate, Id, Text
 from supervision.self_reports.models import REPORT_KINDS
 
 
@@ -135,3 +137,43 @@ class PortalSelfReportSchema(Schema):
 
 class PortalSelfReportsSchema(Schema):
     self_reports = fields.List(fields.Nested(PortalSelfReportSchema))
+
+
+class PortalLetterSchema(Schema):
+    version = fields.String()
+    title = fields.String()
+    text = fields.String(metadata={"description": "the letter with the establishment's name filled in"})
+    text_sha256 = fields.String(metadata={"description": "send it back when signing: one signs exactly what one read"})
+
+
+class PortalCommitmentSchema(Schema):
+    letter = fields.Nested(PortalLetterSchema, metadata={"description": "the letter in force"})
+    signed = fields.Nested(SyncCommitmentSchema, allow_none=True, metadata={"description": "the latest signature"})
+    needs_signature = fields.Boolean(metadata={"description": "unsigned, or a newer version is in force"})
+
+
+class PortalSignInLetterSchema(Schema):
+    signer_name = Text(required=True, validate=validate.Length(min=1, max=64),
+                       metadata={"description": "the registered legal representative's name"})
+    pledge = fields.Boolean(required=True, metadata={"description": "must be true"})
+    text_sha256 = Text(required=True, validate=validate.Length(equal=64))
+
+
+class PortalChecklistsSchema(Schema):
+    checklist_versions = fields.List(fields.Nested(ChecklistVersionSchema))
+
+
+class PortalCorrectionInSchema(Schema):
+    measure = Text(required=True, multiline=True, validate=validate.Length(max=1000))
+    completed_on = BoundedDate(load_default=None, metadata={"description": "null: still in progress"})
+
+
+class PortalSelfInspectionInSchema(Schema):
+    checklist_version_id = Id(required=True, metadata={"description": "a published version for the category"})
+    answers = fields.List(fields.Nested(AnswerSchema), required=True, validate=validate.Length(max=500))
+    corrections = fields.Dict(keys=Text(validate=validate.Length(1, 16)), values=fields.Nested(PortalCorrectionInSchema),
+                              load_default=dict, metadata={"description": "per non-compliant item code"})
+
+
+class PortalSelfInspectionsSchema(Schema):
+    self_inspections = fields.List(fields.Nested(SyncSelfInspectionSchema))
