@@ -244,11 +244,24 @@ def test_the_public_can_never_stream_evidence(live, tmp_path):
     requests.post(f"{base}/api/v1/inspections", json=submission, headers=field.headers, timeout=10)
     uploader(tus_client(base, field.headers), video).upload()
     assert requests.get(f"{base}/api/v1/evidence/{sha(video)}", timeout=10).status_code == 401
-    # no route outside the authenticated API serves the store
+    # No route serves the store to the public: the API's need a device token, and the only
+    # others are the establishment's own objection and self-report files (by their row, never by
+    # hash), behind the portal's sign-in or an account token.
     from field_api.auth import device_required
+    from field_api.portal_auth import account_required
 
     rules = [rule for rule in app.url_map.iter_rules() if any(word in rule.rule for word in ("evidence", "upload"))
              or rule.rule.startswith("/api/v1/attachments")]
-    assert rules and all(rule.rule.startswith("/api/v1/") for rule in rules)
+    assert rules and all(rule.rule.startswith(("/api/v1/", "/portal/")) for rule in rules)
     for rule in rules:
-        assert device_required in app.view_functions[rule.endpoint].view_class.decorators
+        if rule.rule.startswith("/portal/"):
+            url = rule.rule.replace("<id:objection_id>", "1").replace("<id:report_id>", "1").replace(
+                "<id:evidence_id>", "1")
+            assert requests.get(f"{base}{url}", allow_redirects=False, timeout=10).status_code == 302, url
+            continue
+        decorators = app.view_functions[rule.endpoint].view_class.decorators
+        if rule.rule.startswith("/api/v1/portal/"):
+            assert account_required in decorators
+            assert "<sha256>" not in rule.rule
+        else:
+            assert device_required in decorators
