@@ -78,3 +78,54 @@ def test_an_establishment_signs_in_reads_its_rating_and_files_an_objection(porta
             browser.close()
     assert outside == []
     assert (tmp_path / "portal-objection.png").stat().st_size > 0
+
+
+def test_an_establishment_signs_its_commitment_letter_and_reports_an_honour(portal_site, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, credit_code, password = portal_site
+    certificate = tmp_path / "先进单位证书.pdf"
+    certificate.write_bytes(b"%PDF-1.4\n% certificate\n")
+    outside = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+            page.goto(f"{base}/portal/login")
+            page.fill("#login", credit_code)
+            page.fill("#password", password)
+            page.click("main button[type=submit]")
+            page.fill("#current", password)
+            page.fill("#new", "Yuelai-Hotel-2026!")
+            page.fill("#repeat", "Yuelai-Hotel-2026!")
+            page.click("main button[type=submit]")
+
+            page.click("text=信用承诺书（阅读、签署）")
+            assert "请阅读并签署" in page.content()
+            page.fill("#signer_name", "王建国")
+            page.check("input[name=pledge]")
+            screenshot(page, tmp_path, "portal-commitment-form.png")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the hash wraps too
+            page.click("main button[type=submit]")
+            text = page.locator("main").inner_text()
+            assert "已签署" in text and "王建国" in text and "请阅读并签署" not in text
+            screenshot(page, tmp_path, "portal-commitment-signed.png")
+
+            page.goto(f"{base}/portal/")
+            page.click("text=申报荣誉、认证、公益活动")
+            page.click("text=新增申报")
+            page.select_option("#kind", "honour")
+            page.fill("#title", "市级卫生先进单位")
+            page.fill("#issuer", "南京市爱国卫生运动委员会")
+            page.fill("#occurred_on", "2026-06-01")
+            page.set_input_files("#evidence", str(certificate))
+            page.check("input[name=pledge]")
+            screenshot(page, tmp_path, "portal-self-report-form.png")
+            page.click("main button[type=submit]")
+            text = page.locator("main").inner_text()
+            assert "待核实" in text and "先进单位证书.pdf" in text
+            screenshot(page, tmp_path, "portal-self-report.png")
+        finally:
+            browser.close()
+    assert outside == []
