@@ -5,9 +5,11 @@ N establishments (default 1,000,000), loaded with wrk picking random plates.
    establishments takes minutes) is created, migrated and filled with `supervision demo` when it
    holds fewer than N establishments; a 2025 grading run is made and published when there is
    none, so every page shows a grade and its explanation.
-2. A sample of plate tokens (default 100,000, spread over the whole table) is written into a wrk
-   Lua script that picks one at random for every request; the server-side page cache holds a few
-   thousand pages per worker, so almost every request renders.
+2. A sample of plate tokens (default 20,000, spread over the whole table) is written into a wrk
+   Lua script that picks one at random for every request. Their pages are stored first with
+   `supervision plates prerender` (two processes), as a deployment does after a publication:
+   the stored page is what a scan is served from (public_site/plate_fast_path.py), kept current
+   on write; `--no-prerender` leaves them to be rendered by the first visitor instead.
 3. With the same gunicorn settings, in the same run: the bare Flask baseline
    (`bench/plate_baseline.py`, a constant string on the same path) and the real app, each at
    full load (wrk, C connections) -> requests/s and their ratio (target >= 50 %).
@@ -17,7 +19,7 @@ N establishments (default 1,000,000), loaded with wrk picking random plates.
    ceiling any plate page of this app could reach under the same settings.
 
     python bench/plate_page.py [--establishments N] [--database-url URL] [--workers W]
-                               [--connections C] [--duration S] [--sample K]
+                               [--connections C] [--duration S] [--sample K] [--no-prerender]
 
 Needs wrk (apt install wrk). Only 127.0.0.1 is contacted. The machine is shared: figures
 vary from run to run, the ratio less so.
@@ -113,6 +115,25 @@ def sample_tokens(url: str, k: int) -> tuple[int, list[str]]:
     return total, tokens
 
 
+def prerender(env: dict, tokens: list[str], work: Path, processes: int = 2) -> None:
+    """Store the sampled plates' pages through the app's own view, in parallel."""
+    started = time.monotonic()
+    exe = Path(sys.executable).parent / "supervision"
+    running = []
+    for i in range(processes):
+        part = work / f"tokens_{i}.txt"
+        part.write_text("\n".join(tokens[i::processes]))
+        running.append(subprocess.Popen([str(exe), "plates", "prerender", "--tokens", str(part)], env=env,
+                                        cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+    for process in running:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            sys.exit(f"plates prerender failed:\n{out}")
+    took = time.monotonic() - started
+    print(f"prerender: {len(tokens):,} pages stored in {took:.0f} s ({len(tokens) / took:.0f} pages/s, "
+          f"{processes} processes)", flush=True)
+
+
 def wrk(port: int, lua: Path, connections: int, duration: int, threads: int = 2) -> dict:
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s",
                           "-s", str(lua), f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True).stdout
@@ -132,7 +153,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=20)
-    parser.add_argument("--sample", type=int, default=100_000)
+    parser.add_argument("--sample", type=int, default=20_000)
+    parser.add_argument("--no-prerender", dest="prerender", action="store_false",
+                        help="do not store the sampled plates' pages before the load")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hs_plate_bench_"))
@@ -144,6 +167,8 @@ def main() -> None:
           f"gunicorn {args.workers} sync workers; wrk {args.connections} connections, {args.duration}s", flush=True)
     full = work / "full.lua"
     write_lua(full, tokens, 0)
+    if args.prerender:
+        prerender(env, tokens, work)
 
     figures = {}
     for name, spec in (("baseline", "bench.plate_baseline:app"), ("plate", "supervision.app:create_app()")):

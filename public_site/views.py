@@ -12,11 +12,11 @@ from supervision.complaints import service as complaints
 from supervision.complaints.models import COMPLAINT_CATEGORIES, COMPLAINT_STATUSES
 from supervision.credit.calendar import china_today
 from supervision.extensions import db
-from supervision.publication import plate_page, results
+from supervision.publication import page_store, plate_page, results
 from supervision.publication import search as searching
 from supervision.registry import plates
 from supervision.registry.models import STATUS_NAMES
-from supervision.transaction import unit_of_work
+from supervision.transaction import run, unit_of_work
 
 public_site = Blueprint("public_site", __name__, template_folder="templates", static_folder="static",
                         static_url_path="/static/public")
@@ -89,6 +89,12 @@ def plate(token: str):
         body = render_template("plate.html", p=page, e=page.establishment, token=normalised,
                                status_name=STATUS_NAMES[page.establishment.status]).encode()
         page_cache.put(key, body)
+    if current.needs_store(today):
+        # Kept for the fast path (plate_fast_path.py) unless the establishment changed since
+        # `current` was read (page_store.store compares the generation).
+        run(db.session, lambda: page_store.store(
+            db.session, current.establishment_id, generation=current.page_generation, epoch=current.epoch,
+            rendered_on=today, etag=etag, html=body))
     return _plate_response(Response(body, mimetype="text/html"), etag)
 
 

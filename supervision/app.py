@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_security_headers(app)
     register_commands(app)
+    from public_site import plate_fast_path
+
+    plate_fast_path.install(app)  # stored plate pages ahead of Flask (docs/plates.md)
     return app
 
 
@@ -172,4 +175,5 @@ def _import_models() -> None:
     import supervision.registry.models  # noqa: F401
     import supervision.sampling.models  # noqa: F401
     import supervision.self_reports.models  # noqa: F401
+    import supervision.publication.page_store  # noqa: F401  (also: the audit hook that keeps stored pages current)
     import supervision.self_inspections.models  # noqa: F401

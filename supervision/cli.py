@@ -148,6 +148,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(complaints_group)
     from supervision.self_reports.commands import self_reports_group  # 自愿申报 (issue 19)
+    from supervision.publication.page_commands import prerender_command, refresh_pages_command
+
+    plates_group.add_command(refresh_pages_command)
+    plates_group.add_command(prerender_command)
 
     app.cli.add_command(self_reports_group)
 

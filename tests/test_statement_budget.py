@@ -27,7 +27,8 @@ def test_the_one_request_path_costs_fewer_statements_still(client, field, count_
     with count_queries() as statements:
         assert post_with_files(client, field, body, field.files_of(body)).get_json()["status"] == "complete"
         client.get(f"/api/v1/inspections/{body['uuid']}", headers=field.headers)
-    # 23: the credit area checks that a fact's source is not yet recorded before it writes one.
+    # 23: the stored plate page is dropped in the same transaction (one statement); the credit
+    # area no longer looks its fact's source up before writing it (the unique key answers).
     assert statements() <= 23
 
 

@@ -25,6 +25,11 @@ from supervision.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from supervision.jsonutil import canonical_json, plain
 
 _PENDING = "audit_pending"
+# Called with (session, [(entity_type, entity_id, entity or None), ...]) for what a transaction changes, inside it,
+# under the head lock (so that writers take any further locks in one order): a derived store that
+# must never be stale (the stored plate pages) is invalidated in the very transaction that
+# changes what it derives from.
+_append_hooks: list[Callable[[Session, list[tuple[str, str, Any]]], None]] = []
 # Up to this many entries are appended in one multi-row statement (far below PostgreSQL's limit
 # of 65,535 bound parameters; an entry has ten).
 _ONE_STATEMENT_ROWS = 500
@@ -44,6 +49,14 @@ class _Pending:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def on_append(hook: Callable[[Session, list[tuple[str, str, Any]]], None]) -> None:
+    """Register `hook(session, [(entity_type, entity_id, entity), ...])`, run for every
+    transaction that appends entries, before its commit (`entity`: the model instance recorded,
+    or None when only a type and id were)."""
+    if hook not in _append_hooks:
+        _append_hooks.append(hook)
 
 
 def record(
@@ -108,6 +121,9 @@ def _append_pending(session: Session) -> None:
     session.flush()  # domain rows first, so new entities have their ids
     resolved = [(p, *_resolve(p)) for p in pending]
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    changed = [(p.entity_type, str(entity_id), p.entity) for p, entity_id, _, _ in resolved]
+    for hook in _append_hooks:
+        hook(session, changed)
     seq, prev = head.last_seq, head.last_hash
     rows = []
     for p, entity_id, before, after in resolved:

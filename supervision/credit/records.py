@@ -126,10 +126,6 @@ def record(session: Session, actor: audit.Actor, fact: Fact, *, policies: Polici
     problems, severity, legal_basis = check_fact(fact, policies)
     if problems:
         raise ValidationFailed("信用信息未通过校验，未保存", fields=problems)
-    existing = session.execute(select(CreditRecord.id).where(
-        CreditRecord.source_type == fact.source_type, CreditRecord.source_ref == fact.source_ref)).scalar()
-    if existing is not None:
-        raise _already_recorded(fact)
     row = CreditRecord(
         subject_id=fact.subject_id, kind=fact.kind, code=fact.code, severity=severity, status="effective",
         title=fact.title.strip(), legal_basis=legal_basis, practice_points=fact.practice_points,
@@ -143,7 +139,13 @@ def record(session: Session, actor: audit.Actor, fact: Fact, *, policies: Polici
             session.add(row)
             session.flush()
     except IntegrityError:
-        # Lost a race with another writer of the same source: the unique key refused ours.
+        # The unique key of the source refused it (recorded before, or by a writer that raced
+        # this one): no look-up first, which would cost every record a statement. Anything else
+        # the database refused is not hidden behind that answer.
+        existing = session.execute(select(CreditRecord.id).where(
+            CreditRecord.source_type == fact.source_type, CreditRecord.source_ref == fact.source_ref)).scalar()
+        if existing is None:
+            raise
         raise _already_recorded(fact) from None
     audit.record(session, named(actor, fact.entered_by), "credit_record.create", row)
     return row

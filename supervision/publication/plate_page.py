@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from supervision import policy
@@ -31,6 +31,7 @@ from supervision.credit.policies import Policies
 from supervision.credit.publicity import publicity_of
 from supervision.inspections.models import TASK_KIND_NAMES, Finding, Inspection, RectificationOrder, Task
 from supervision.policy import PolicySet
+from supervision.publication.page_store import PlatePageEpoch, StoredPlatePage
 from supervision.registry.models import Establishment, PlateToken
 
 RECENT_INSPECTIONS = 5
@@ -161,22 +162,37 @@ class CurrentPlate:
     establishment_id: int
     subject_id: int
     version: tuple
+    # The stored page (page_store): its generation as read in this statement (None: no row yet),
+    # the current epoch, and whether a page stored on `stored_on` is there and of that epoch.
+    page_generation: int | None = None
+    epoch: int = 0
+    stored_on: date | None = None
+
+    def needs_store(self, today: date) -> bool:
+        return self.stored_on != today
 
 
+_VERSION = _version_columns(Establishment.id, cast(Establishment.id, String), Establishment.subject_id)
 # Built once: building the expression on every request cost more than running it.
 _CURRENT_PLATE = (
-    select(Establishment.id, Establishment.subject_id,
-           *_version_columns(Establishment.id, cast(Establishment.id, String), Establishment.subject_id))
+    select(Establishment.id, Establishment.subject_id, *_VERSION,
+           StoredPlatePage.generation, select(PlatePageEpoch.epoch).where(PlatePageEpoch.id == 1).scalar_subquery(),
+           case((and_(StoredPlatePage.body.is_not(None), StoredPlatePage.epoch == select(PlatePageEpoch.epoch)
+                      .where(PlatePageEpoch.id == 1).scalar_subquery()), StoredPlatePage.rendered_on), else_=None))
     .select_from(PlateToken).join(Establishment, Establishment.id == PlateToken.establishment_id)
+    .outerjoin(StoredPlatePage, StoredPlatePage.establishment_id == Establishment.id)
     .where(PlateToken.token == bindparam("token"), PlateToken.revoked_at.is_(None)))
 
 
 def current_plate(session: Session, token: str) -> CurrentPlate | None:
-    """The establishment behind an unrevoked (normalised) token and its page's fingerprint, in
-    one indexed statement: all a cached page costs. None for anything else (unknown or
-    replaced token), which `plates.resolve_token` then tells apart."""
+    """The establishment behind an unrevoked (normalised) token, its page's fingerprint and the
+    state of its stored page, in one indexed statement: all a cached page costs. None for
+    anything else (unknown or replaced token), which `plates.resolve_token` then tells apart."""
     row = session.execute(_CURRENT_PLATE, {"token": token}).first()
-    return None if row is None else CurrentPlate(row[0], row[1], tuple(row[2:]))
+    if row is None:
+        return None
+    n = 2 + len(_VERSION)
+    return CurrentPlate(row[0], row[1], tuple(row[2:n]), row[n], row[n + 1] or 0, row[n + 2])
 
 
 # Hard-rule titles of the policy documents published runs used: immutable once published, so
