@@ -57,7 +57,7 @@ init = function(args)
   math.randomseed(tonumber(seed) or os.time())
 end
 request = function()
-  return wrk.format("GET", "/P/" .. tokens[math.random(#tokens)])
+  return wrk.format("GET", "/P/" .. tokens[math.random(#tokens)], {["Accept-Encoding"] = "gzip, deflate"})
 end
 if pace > 0 then
   delay = function()

@@ -107,7 +107,9 @@ def databases(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _shared_app(databases, tmp_path_factory):
-    app = create_app(base_config(databases.new(), tmp_path_factory.mktemp("shared")))
+    # Its session is bound to one connection per test (below): the plate fast path reads through it.
+    app = create_app({**base_config(databases.new(), tmp_path_factory.mktemp("shared")),
+                      "PLATE_FAST_PATH_READER": "session"})
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -107,3 +107,20 @@ def test_a_replaced_plate_is_never_served_from_the_store(client, runner, field, 
     assert runner.invoke(args=["plates", "issue", field.establishment.credit_code]).exit_code == 0
     assert page_store.lookup(db.session, old, china_today()) is None
     assert "此标牌已作废" in client.get(f"/P/{old}").get_data(as_text=True)
+
+
+def test_the_dedicated_reader_serves_committed_pages_and_never_a_stale_one(fresh_app):
+    """As in production: the fast path reads on its own connection, autocommit."""
+    from tests.terminal import make_field
+
+    field = make_field(fresh_app)
+    client, runner = fresh_app.test_client(), fresh_app.test_cli_runner()
+    url = f"/P/{token_of(field.establishment)}"
+    db.session.commit()
+    assert client.get(url).status_code == 200  # rendered and stored by the view
+    served = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert served.headers.get("Content-Encoding") == "gzip"  # only the fast path answers gzip
+    p = penalty(client, runner, field)
+    db.session.commit()
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in again.headers and p.decision_no in again.get_data(as_text=True)
