@@ -56,6 +56,9 @@ class PlatePageEpoch(db.Model):
     epoch: Mapped[int] = mapped_column(Integer, default=0)
 
 
+_ROWS_PER_STATEMENT = 1000  # three parameters a row: far below SQLite's and PostgreSQL's limits
+
+
 def _insert(session: Session):
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(StoredPlatePage)
 
@@ -64,12 +67,12 @@ def invalidate(session: Session, establishment_ids) -> None:
     """Drop the stored pages of these establishments and move their generation, in the caller's
     transaction (rows are created when missing, so a render in flight cannot store)."""
     ids = sorted({int(i) for i in establishment_ids})
-    if not ids:
-        return
-    statement = _insert(session).values([{"establishment_id": i, "generation": 1, "epoch": 0} for i in ids])
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[StoredPlatePage.establishment_id],
-        set_={"generation": StoredPlatePage.generation + 1, "body": None}))
+    for start in range(0, len(ids), _ROWS_PER_STATEMENT):  # in order: writers lock rows alike
+        statement = _insert(session).values([{"establishment_id": i, "generation": 1, "epoch": 0}
+                                             for i in ids[start:start + _ROWS_PER_STATEMENT]])
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[StoredPlatePage.establishment_id],
+            set_={"generation": StoredPlatePage.generation + 1, "body": None}))
 
 
 def invalidate_all(session: Session) -> None:
