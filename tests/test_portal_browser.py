@@ -34,6 +34,24 @@ def portal_site(fresh_app):
         yield base, credit_code, password
 
 
+def sign_in_for_the_first_time(page, base, credit_code, password, tmp_path, *, shots=False):
+    """Sign in with the initial password and replace it, as the portal insists."""
+    page.goto(f"{base}/portal/login")
+    page.fill("#login", credit_code)
+    page.fill("#password", password)
+    if shots:
+        screenshot(page, tmp_path, "portal-login.png")
+    page.click("main button[type=submit]")
+    assert "首次登录" in page.content()  # forced to the password change
+    page.fill("#current", password)
+    page.fill("#new", "Yuelai-Hotel-2026!")
+    page.fill("#repeat", "Yuelai-Hotel-2026!")
+    if shots:
+        screenshot(page, tmp_path, "portal-password.png")
+    page.click("main button[type=submit]")
+    assert "我的单位" in page.content()
+
+
 def test_an_establishment_signs_in_reads_its_rating_and_files_an_objection(portal_site, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -46,18 +64,7 @@ def test_an_establishment_signs_in_reads_its_rating_and_files_an_objection(porta
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
-            page.goto(f"{base}/portal/login")
-            page.fill("#login", credit_code)
-            page.fill("#password", password)
-            screenshot(page, tmp_path, "portal-login.png")
-            page.click("main button[type=submit]")
-            assert "首次登录" in page.content()  # forced to the password change
-            page.fill("#current", password)
-            page.fill("#new", "Yuelai-Hotel-2026!")
-            page.fill("#repeat", "Yuelai-Hotel-2026!")
-            screenshot(page, tmp_path, "portal-password.png")
-            page.click("main button[type=submit]")
-            assert "我的单位" in page.content()
+            sign_in_for_the_first_time(page, base, credit_code, password, tmp_path, shots=True)
 
             page.click("text=查看我的信用等级及原因")
             text = page.locator("main").inner_text()
@@ -92,14 +99,7 @@ def test_an_establishment_signs_its_commitment_letter_and_reports_an_honour(port
         try:
             page = browser.new_page(viewport={"width": 360, "height": 740}, locale="zh-CN")
             page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
-            page.goto(f"{base}/portal/login")
-            page.fill("#login", credit_code)
-            page.fill("#password", password)
-            page.click("main button[type=submit]")
-            page.fill("#current", password)
-            page.fill("#new", "Yuelai-Hotel-2026!")
-            page.fill("#repeat", "Yuelai-Hotel-2026!")
-            page.click("main button[type=submit]")
+            sign_in_for_the_first_time(page, base, credit_code, password, tmp_path)
 
             page.click("text=信用承诺书（阅读、签署）")
             assert "请阅读并签署" in page.content()

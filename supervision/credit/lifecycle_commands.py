@@ -88,8 +88,7 @@ def decide_command(objection_id, upheld, outcome, reason, by):
 @with_appcontext
 def evidence_command(objection_id, out_dir):
     """List the evidence files of OBJECTION_ID; with --out, copy them there to read."""
-    import shutil
-
+    from supervision.documents.evidence import listing
     from supervision.inspections.attachments import AttachmentStore
 
     store = AttachmentStore(current_app.config["ATTACHMENT_DIR"])
@@ -101,16 +100,7 @@ def evidence_command(objection_id, out_dir):
     found = run_service(files)
     if not found:
         click.echo(f"异议 {objection_id} 没有证据材料")
-        return
-    target = Path(out_dir) if out_dir else None
-    if target is not None:
-        target.mkdir(parents=True, exist_ok=True)
-    for evidence, path in found:
-        line = f"{evidence.id}\t{evidence.filename}\t{evidence.media_type}\t{evidence.size} 字节\t{evidence.sha256}"
-        if target is not None:
-            copy = target / f"{evidence.id}-{Path(evidence.filename).name}"
-            shutil.copyfile(path, copy)
-            line += f"\t→ {copy}"
+    for line in listing(found, out_dir):
         click.echo(line)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,3 +65,21 @@ def store_file(store, sha256: str, content: bytes) -> None:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+def listing(found, out_dir: str | None) -> list[str]:
+    """One line per evidence file (id, name, type, size, SHA-256) for a supervisor at the command
+    line; with `out_dir`, each file is copied there (as `<id>-<name>`) to be opened, and the
+    line says where."""
+    target = Path(out_dir) if out_dir else None
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for evidence, path in found:
+        line = f"{evidence.id}\t{evidence.filename}\t{evidence.media_type}\t{evidence.size} 字节\t{evidence.sha256}"
+        if target is not None:
+            copy = target / f"{evidence.id}-{Path(evidence.filename).name}"
+            shutil.copyfile(path, copy)
+            line += f"\t→ {copy}"
+        lines.append(line)
+    return lines

@@ -2,14 +2,12 @@
 themselves (自愿申报) and verifies or rejects it."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from supervision.cli import cli_actor, run_service
+from supervision.documents.evidence import listing
 from supervision.extensions import db
 from supervision.inspections.attachments import AttachmentStore
 from supervision.registry.models import Establishment
@@ -54,16 +52,8 @@ def show_command(report_id, out_dir):
     if report.description:
         click.echo(f"说明：{report.description}")
     click.echo(f"承诺人：{report.pledged_by}  状态：{self_reports.STATUS_NAMES[report.status]}")
-    target = Path(out_dir) if out_dir else None
-    if target is not None:
-        target.mkdir(parents=True, exist_ok=True)
-    for evidence, path in files:
-        line = f"  材料 {evidence.id}\t{evidence.filename}\t{evidence.media_type}\t{evidence.size} 字节"
-        if target is not None:
-            copy = target / f"{evidence.id}-{Path(evidence.filename).name}"
-            shutil.copyfile(path, copy)
-            line += f"\t→ {copy}"
-        click.echo(line)
+    for line in listing(files, out_dir):
+        click.echo(f"  材料 {line}")
 
 
 @self_reports_group.command("verify")
