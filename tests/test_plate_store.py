@@ -124,3 +124,12 @@ def test_the_dedicated_reader_serves_committed_pages_and_never_a_stale_one(fresh
     db.session.commit()
     again = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in again.headers and p.decision_no in again.get_data(as_text=True)
+
+
+def test_prerender_runs_as_a_job_too(client, runner, field):
+    from supervision import jobs
+    from supervision.publication.page_commands import prerender_pages
+
+    submitted = jobs.enqueue(prerender_pages, [token_of(field.establishment), "NOSUCHPLATE"])
+    assert not submitted.queued and submitted.result == {"stored": 1, "not_found": 1}  # no Redis in tests: inline
+    assert page_store.lookup(db.session, token_of(field.establishment), china_today()) is not None
