@@ -72,7 +72,9 @@ class DedicatedReader:
             if self.postgresql:
                 row = connection.execute(self.sql, {"token": token, "today": today}, prepare=True).fetchone()
             else:
-                row = connection.execute(self.sql, (token, today.isoformat())).fetchone()
+                # fetchall: a statement left unfinished would hold SQLite's read snapshot open.
+                rows = connection.execute(self.sql, (token, today.isoformat())).fetchall()
+                row = rows[0] if rows else None
         except Exception:
             self.local.connection = None
             try:
