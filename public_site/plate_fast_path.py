@@ -14,15 +14,13 @@ import gzip
 import threading
 from datetime import date
 
-from supervision.app import SECURITY_HEADERS
 from supervision.credit.calendar import china_today
 from supervision.extensions import db
 from supervision.publication import page_store
 from supervision.registry.plates import could_be_token, normalise_token
 
 PREFIXES = ("/P/", "/p/")
-_BASE_HEADERS = [("Cache-Control", "public, no-cache"), ("Vary", "Accept-Encoding"),
-                 *SECURITY_HEADERS.items()]
+_BASE_HEADERS = [("Cache-Control", "public, no-cache"), ("Vary", "Accept-Encoding")]
 
 
 class SessionReader:
@@ -86,9 +84,10 @@ class DedicatedReader:
 
 
 class PlateFastPath:
-    def __init__(self, wsgi_app, reader):
+    def __init__(self, wsgi_app, reader, security_headers: dict[str, str]):
         self.wsgi_app = wsgi_app  # what follows: Flask's own WSGI callable
         self.reader = reader
+        self.headers = [*_BASE_HEADERS, *security_headers.items()]  # the app's, as its views send them
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -106,7 +105,7 @@ class PlateFastPath:
             return self.wsgi_app(environ, start_response)
         etag, body = found
         quoted = f'"{etag}"'
-        headers = [("ETag", quoted), *_BASE_HEADERS]
+        headers = [("ETag", quoted), *self.headers]
         if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), etag):
             start_response("304 NOT MODIFIED", headers)
             return [b""]
@@ -130,8 +129,8 @@ def _matches(header: str, etag: str) -> bool:
     return False
 
 
-def install(app) -> None:
-    """`PLATE_FAST_PATH_READER`: "dedicated" (the default) or "session" (tests bound to one
-    connection)."""
+def install(app, security_headers: dict[str, str]) -> None:
+    """Put the fast path ahead of `app`. `PLATE_FAST_PATH_READER`: "dedicated" (the default) or
+    "session" (tests bound to one connection)."""
     reader = SessionReader(app) if app.config.get("PLATE_FAST_PATH_READER") == "session" else DedicatedReader(app)
-    app.wsgi_app = PlateFastPath(app.wsgi_app, reader)
+    app.wsgi_app = PlateFastPath(app.wsgi_app, reader, security_headers)

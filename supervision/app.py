@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
     from public_site import plate_fast_path
 
-    plate_fast_path.install(app)  # stored plate pages ahead of Flask (docs/plates.md)
+    plate_fast_path.install(app, SECURITY_HEADERS)  # stored plate pages ahead of Flask (docs/plates.md)
     return app
 
 
