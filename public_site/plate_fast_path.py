@@ -14,6 +14,8 @@ import gzip
 import threading
 from datetime import date
 
+from sqlalchemy import event
+
 from supervision.credit.calendar import china_today
 from supervision.extensions import db
 from supervision.publication import page_store
@@ -51,6 +53,20 @@ class DedicatedReader:
         self.named = style == "pyformat"
         self.postgresql = self.engine.dialect.name == "postgresql"
         self.local = threading.local()
+        self.opened: list = []  # every connection of every thread, closed with the engine
+        self.lock = threading.Lock()
+        event.listen(self.engine, "engine_disposed", self.close)
+
+    def close(self, *_args) -> None:
+        """Close the connections (when the app's engine is disposed: a test's end, a fork)."""
+        with self.lock:
+            opened, self.opened = self.opened, []
+            self.local = threading.local()
+        for connection in opened:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing what may be broken already
+                pass
 
     def _connection(self):
         connection = getattr(self.local, "connection", None)
@@ -58,6 +74,8 @@ class DedicatedReader:
             fairy = self.engine.raw_connection()
             connection = fairy.driver_connection
             fairy.detach()  # ours for the life of the thread, not the pool's
+            with self.lock:
+                self.opened.append(connection)
             if self.postgresql:
                 connection.rollback()  # whatever the pool's ping began
                 connection.autocommit = True
@@ -75,6 +93,9 @@ class DedicatedReader:
                 row = rows[0] if rows else None
         except Exception:
             self.local.connection = None
+            with self.lock:
+                if connection in self.opened:
+                    self.opened.remove(connection)
             try:
                 connection.close()
             except Exception:  # noqa: BLE001 - already broken
