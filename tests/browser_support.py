@@ -38,3 +38,19 @@ def screenshot(page, tmp_path: Path, name: str) -> None:
     shared = Path(__file__).resolve().parent.parent / "test-output"
     if shared.is_dir():
         shutil.copy(target, shared / name)
+
+
+@contextmanager
+def browser_page(base: str, outside: list, **page_options):
+    """A page of Debian's chromium (closed on the way out); every request it makes to a host
+    other than `base` is appended to `outside`, for the test to assert that there is none."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(locale="zh-CN", **page_options)
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+            yield page
+        finally:
+            browser.close()
