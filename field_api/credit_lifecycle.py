@@ -2,12 +2,13 @@
 
 Device token for now (the supervisors' and establishments' own logins come later); the services
 apply their access rules to the device's actor."""
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from field_api.auth import BEARER_SECURITY, current_device, device_required
+from field_api.evidence_files import EVIDENCE_BODY, FILE_RESPONSE, download, require_multipart, store, uploaded
 from field_api.schemas.common import ErrorSchema
 from field_api.schemas.credit_lifecycle import (
     EligibilityQuerySchema,
@@ -25,7 +26,6 @@ from field_api.schemas.credit_lifecycle import (
     WarningsSchema,
 )
 from supervision.credit import lists, objections, records, repair, warnings
-from supervision.errors import ValidationFailed
 from supervision.credit.calendar import china_today
 from supervision.credit.measures import match_measures
 from supervision.extensions import db
@@ -72,11 +72,6 @@ class ObjectionResource(MethodView):
         return objections.get(db.session, _actor(), objection_id)
 
 
-EVIDENCE_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG, at most 10 MB"}}}}}}
-
-
 @blp.route("/objections/<id:objection_id>/evidence")
 class ObjectionEvidence(MethodView):
     decorators = [device_required]
@@ -91,16 +86,10 @@ class ObjectionEvidence(MethodView):
     def post(self, objection_id):
         """Attach an evidence file (multipart part `file`) to an open objection; answers every
         file it holds."""
-        if request.mimetype != "multipart/form-data":
-            raise ValidationFailed("请以 multipart/form-data 上传证据材料", code="unsupported_media_type",
-                                   fields={"Content-Type": ["应为 multipart/form-data"]})
-        files = [objections.EvidenceFile(part.filename or "evidence", part.read())
-                 for part in request.files.getlist("file")]
-        from supervision.inspections.attachments import AttachmentStore
-
+        require_multipart("上传证据材料")
+        files = uploaded("file")
         with unit_of_work(db.session, keep_loaded=True):
-            held = objections.add_evidence(db.session, _actor(), objection_id, files,
-                                           store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]))
+            held = objections.add_evidence(db.session, _actor(), objection_id, files, store=store())
             return {"objection_id": objection_id, "evidence": held}
 
 
@@ -108,21 +97,12 @@ class ObjectionEvidence(MethodView):
 class ObjectionEvidenceFile(MethodView):
     decorators = [device_required]
 
-    @blp.doc(security=BEARER_SECURITY, responses={"200": {"description": "the file as uploaded", "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-        "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+    @blp.doc(security=BEARER_SECURITY, responses=FILE_RESPONSE)
     @blp.alt_response(401, schema=ErrorSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such objection or file in the device's jurisdiction")
     def get(self, objection_id, evidence_id):
         """Download one evidence file of an objection (supervisors of its jurisdiction)."""
-        from flask import send_file
-
-        from supervision.inspections.attachments import AttachmentStore
-
-        found, path = objections.evidence_file(db.session, _actor(), objection_id, evidence_id,
-                                               store=AttachmentStore(current_app.config["ATTACHMENT_DIR"]))
-        return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
+        return download(*objections.evidence_file(db.session, _actor(), objection_id, evidence_id, store=store()))
 
 
 @blp.route("/objections/<id:objection_id>/decision")

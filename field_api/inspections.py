@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 
 from field_api import errors
 from field_api.auth import BEARER_SECURITY, current_actor, device_required
+from field_api.evidence_files import require_multipart
 from field_api.schemas.common import ErrorSchema
 from field_api.schemas.inspections import (
     InspectionStateSchema,
@@ -107,9 +108,7 @@ def _receive_part(actor, sha256: str, part) -> None:
 
 
 def _multipart_submission() -> tuple[dict, dict]:
-    if request.mimetype != "multipart/form-data":
-        raise ValidationFailed("请以 multipart/form-data 提交检查记录及其附件", code="unsupported_media_type",
-                               fields={"Content-Type": ["应为 multipart/form-data"]})
+    require_multipart("提交检查记录及其附件")
     part = request.files.get(SUBMISSION_PART)
     raw = part.read() if part is not None else request.form.get(SUBMISSION_PART, "").encode("utf-8")
     if not raw:

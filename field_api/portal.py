@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, current_app, g, request, send_file
+from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from field_api.evidence_files import EVIDENCE_BODY, FILE_RESPONSE, download, require_multipart, store, uploaded
 from field_api.portal_auth import PORTAL_SECURITY, account_required, current_account_actor
 from field_api.schemas.common import ErrorSchema
 from field_api.schemas.credit_lifecycle import (
@@ -41,9 +42,8 @@ from supervision.credit import objections, repair
 from supervision.credit import records as credit_records
 from supervision.credit import report as credit_report
 from supervision.credit.calendar import china_today
-from supervision.errors import Unauthenticated, ValidationFailed
+from supervision.errors import Unauthenticated
 from supervision.extensions import db
-from supervision.inspections.attachments import AttachmentStore
 from supervision.modelbase import utcnow
 from supervision.transaction import run, unit_of_work
 
@@ -51,11 +51,6 @@ blp = Blueprint("portal_api", __name__, url_prefix="/api/v1/portal",
                 description="Establishments' self-service: my rating, records, objections, repair, reports")
 
 PDF_RESPONSE = {"200": {"description": "PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
-FILE_RESPONSE = {"200": {"description": "the file as uploaded", "content": {
-    media: {"schema": {"type": "string", "format": "binary"}} for media in ("application/pdf", "image/jpeg", "image/png")}}}
-EVIDENCE_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary", "description": "PDF, JPEG or PNG, at most 10 MB"}}}}}}
 
 
 def _own_record(actor, record_id: int, what: str):
@@ -70,10 +65,6 @@ def _own_objection(actor, objection_id: int, what: str):
 def _own_repair(actor, repair_id: int, what: str):
     return guarded(lambda: accounts.own_repair(db.session, actor, repair_id), actor, what, "repair_applications",
                    repair_id)
-
-
-def _store() -> AttachmentStore:
-    return AttachmentStore(current_app.config["ATTACHMENT_DIR"])
 
 
 # --- tokens and password ------------------------------------------------------------------------
@@ -281,13 +272,10 @@ class MyObjectionEvidence(MethodView):
         """Attach an evidence file (multipart part `file`) to my open objection."""
         actor = current_account_actor()
         _own_objection(actor, objection_id, "add_evidence")
-        if request.mimetype != "multipart/form-data":
-            raise ValidationFailed("请以 multipart/form-data 上传证据材料", code="unsupported_media_type",
-                                   fields={"Content-Type": ["应为 multipart/form-data"]})
-        files = [objections.EvidenceFile(part.filename or "evidence", part.read())
-                 for part in request.files.getlist("file")]
+        require_multipart("上传证据材料")
+        files = uploaded("file")
         with unit_of_work(db.session, keep_loaded=True):
-            held = objections.add_evidence(db.session, actor, objection_id, files, store=_store())
+            held = objections.add_evidence(db.session, actor, objection_id, files, store=store())
             return {"objection_id": objection_id, "evidence": held}
 
 
@@ -303,8 +291,7 @@ class MyObjectionEvidenceFile(MethodView):
         """Download one of my objection's evidence files."""
         actor = current_account_actor()
         _own_objection(actor, objection_id, "download_evidence")
-        found, path = objections.evidence_file(db.session, actor, objection_id, evidence_id, store=_store())
-        return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
+        return download(*objections.evidence_file(db.session, actor, objection_id, evidence_id, store=store()))
 
 
 # --- credit repair ------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 tokens and isolation rule as field_api/portal.py."""
 from __future__ import annotations
 
-from flask import request, send_file
+from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE
 from marshmallow import ValidationError as MarshmallowError
 
-from field_api.portal import FILE_RESPONSE, _store, blp
+from field_api.evidence_files import FILE_RESPONSE, download, require_multipart, store, uploaded
+from field_api.portal import blp
 from field_api.portal_auth import PORTAL_SECURITY, account_required, current_account_actor
 from field_api.schemas.common import ErrorSchema
 from field_api.schemas.portal import (
@@ -26,7 +27,6 @@ from portal.isolation import guarded, own_establishment
 from supervision.checklists import service as checklists
 from supervision.commitments import service as commitments
 from supervision.credit.calendar import china_today
-from supervision.documents.evidence import EvidenceFile
 from supervision.errors import ValidationFailed
 from supervision.extensions import db
 from supervision.self_inspections import service as self_inspections
@@ -81,19 +81,17 @@ class MySelfReports(MethodView):
         information only after a supervisor verifies it."""
         actor = current_account_actor()
         own_establishment(actor, establishment_id, "submit_self_report")
-        if request.mimetype != "multipart/form-data":
-            raise ValidationFailed("请以 multipart/form-data 提交申报及证明材料", code="unsupported_media_type",
-                                   fields={"Content-Type": ["应为 multipart/form-data"]})
+        require_multipart("提交申报及证明材料")
         try:
             body = PortalSelfReportInSchema().load(request.form.to_dict())
         except MarshmallowError as error:
             raise ValidationFailed("提交的数据有误", fields=error.normalized_messages()) from None
-        files = [EvidenceFile(part.filename or "evidence", part.read()) for part in request.files.getlist("evidence")]
+        files = uploaded("evidence")
         with unit_of_work(db.session, keep_loaded=True):
             report = self_reports.submit(
                 db.session, actor, establishment_id, kind=body["kind"], title=body["title"], issuer=body["issuer"],
                 occurred_on=body["occurred_on"], description=body.get("description", ""),
-                pledged_by=body["pledged_by"], pledge=body["pledge"], evidence=files, store=_store(),
+                pledged_by=body["pledged_by"], pledge=body["pledge"], evidence=files, store=store(),
                 today=china_today())
             return _report_out(report)
 
@@ -123,8 +121,7 @@ class MySelfReportEvidenceFile(MethodView):
         """Download one evidence file of my report."""
         actor = current_account_actor()
         _own_report(actor, report_id, "download_self_report_evidence")
-        found, path = self_reports.evidence_file(db.session, actor, report_id, evidence_id, store=_store())
-        return send_file(path, mimetype=found.media_type, as_attachment=True, download_name=found.filename)
+        return download(*self_reports.evidence_file(db.session, actor, report_id, evidence_id, store=store()))
 
 
 # --- the commitment letter (信用承诺书) ----------------------------------------------------------------
