@@ -27,7 +27,7 @@ from supervision.credit.events import emit
 from supervision.credit.lifecycle_models import Objection, ObjectionEvidence
 from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies
-from supervision.documents.evidence import MAX_EVIDENCE_FILES, EvidenceFile, check_files, store_file
+from supervision.documents.evidence import MAX_EVIDENCE_FILES, EvidenceFile, check_files, held_file, keep
 from supervision.errors import Conflict, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
@@ -92,11 +92,7 @@ def raise_objection(session: Session, actor: audit.Actor, record_id: int, *, on_
 
 
 def _attach(session: Session, objection: Objection, checked, store) -> None:
-    for f, media_type, sha256 in checked:
-        store_file(store, sha256, f.content)
-        session.add(ObjectionEvidence(objection_id=objection.id, sha256=sha256, media_type=media_type,
-                                      filename=f.filename, size=len(f.content)))
-    session.flush()
+    keep(session, store, checked, ObjectionEvidence, objection_id=objection.id)
 
 
 def add_evidence(session: Session, actor: audit.Actor, objection_id: int, evidence: list[EvidenceFile], *, store,
@@ -134,13 +130,7 @@ def evidence_file(session: Session, actor: audit.Actor, objection_id: int, evide
     """One evidence file and where its bytes are, for whoever may see the objection: the
     establishment that raised it and the supervisors of its jurisdiction (`get` applies that rule)."""
     get(session, actor, objection_id)
-    found = session.get(ObjectionEvidence, evidence_id)
-    if found is None or found.objection_id != objection_id:
-        raise NotFound("证据材料不存在", fields={"evidence_id": ["证据材料不存在"]})
-    path = store.path_for(found.sha256)
-    if not path.is_file():
-        raise NotFound("证据材料文件缺失", fields={"evidence_id": ["文件缺失，请联系监督机构"]})
-    return found, path
+    return held_file(session, store, ObjectionEvidence, evidence_id, what="证据材料", objection_id=objection_id)
 
 
 def decide(session: Session, actor: audit.Actor, objection_id: int, *, upheld: bool, reason: str, by: str,

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from supervision.errors import ValidationFailed
+from supervision.errors import NotFound, ValidationFailed
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_EVIDENCE_FILES = 10
@@ -83,3 +83,24 @@ def listing(found, out_dir: str | None) -> list[str]:
             line += f"\t→ {copy}"
         lines.append(line)
     return lines
+
+
+def keep(session, store, checked, model, **owner) -> None:
+    """Store each checked file (`check_files`) and add its row of `model` (an evidence table
+    with sha256, media_type, filename and size) belonging to `owner`, e.g. objection_id=7."""
+    for f, media_type, sha256 in checked:
+        store_file(store, sha256, f.content)
+        session.add(model(**owner, sha256=sha256, media_type=media_type, filename=f.filename, size=len(f.content)))
+    session.flush()
+
+
+def held_file(session, store, model, evidence_id: int, *, what: str, **owner):
+    """The evidence row `evidence_id` of `model` if it belongs to `owner`, with the path of its
+    stored file; NotFound naming `what` (e.g. 证据材料) otherwise, or when the file is gone."""
+    found = session.get(model, evidence_id)
+    if found is None or any(getattr(found, column) != value for column, value in owner.items()):
+        raise NotFound(f"{what}不存在", fields={"evidence_id": [f"{what}不存在"]})
+    path = store.path_for(found.sha256)
+    if not path.is_file():
+        raise NotFound(f"{what}文件缺失", fields={"evidence_id": ["文件缺失，请联系监督机构"]})
+    return found, path

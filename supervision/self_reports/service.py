@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from supervision import audit
+from supervision.accounts.service import own_establishment
 from supervision.credit import codes, records
 from supervision.credit.calendar import china_today
-from supervision.documents.evidence import EvidenceFile, check_files, store_file
+from supervision.documents.evidence import EvidenceFile, check_files, held_file, keep
 from supervision.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from supervision.modelbase import utcnow
 from supervision.registry.models import Establishment
@@ -42,12 +43,7 @@ def _supervisor(actor: audit.Actor) -> None:
 def _establishment_for(session: Session, actor: audit.Actor, establishment_id: int) -> Establishment:
     """The establishment, if the actor may see it: its own account, or a supervisor."""
     if actor.kind == "establishment":
-        if establishment_id not in actor.establishment_ids:
-            raise Forbidden("无权查看或办理其他单位的信息")
-        establishment = session.get(Establishment, establishment_id)
-        if establishment is None:
-            raise NotFound("单位不存在", fields={"establishment_id": ["单位不存在"]})
-        return establishment
+        return own_establishment(session, actor, establishment_id)
     return records.visible_establishment(session, actor, establishment_id)
 
 
@@ -101,11 +97,7 @@ def submit(session: Session, actor: audit.Actor, establishment_id: int, *, kind:
                         pledge_text=PLEDGE_TEXT, submitted_by=actor.ref, status="pending")
     session.add(report)
     session.flush()
-    for f, media_type, sha256 in checked:
-        store_file(store, sha256, f.content)
-        session.add(SelfReportEvidence(report_id=report.id, sha256=sha256, media_type=media_type,
-                                       filename=f.filename, size=len(f.content)))
-    session.flush()
+    keep(session, store, checked, SelfReportEvidence, report_id=report.id)
     audit.record(session, actor, "self_report.submit", report)
     return report
 
@@ -139,13 +131,7 @@ def evidence_of(session: Session, report_id: int) -> list[SelfReportEvidence]:
 def evidence_file(session: Session, actor: audit.Actor, report_id: int, evidence_id: int, *, store):
     """One evidence file and its path, for the establishment that reported it and supervisors."""
     get(session, actor, report_id)
-    found = session.get(SelfReportEvidence, evidence_id)
-    if found is None or found.report_id != report_id:
-        raise NotFound("证明材料不存在", fields={"evidence_id": ["证明材料不存在"]})
-    path = store.path_for(found.sha256)
-    if not path.is_file():
-        raise NotFound("证明材料文件缺失", fields={"evidence_id": ["文件缺失，请联系监督机构"]})
-    return found, path
+    return held_file(session, store, SelfReportEvidence, evidence_id, what="证明材料", report_id=report_id)
 
 
 def _open(session: Session, actor: audit.Actor, report_id: int, by: str) -> tuple[SelfReport, str]:
