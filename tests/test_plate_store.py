@@ -13,6 +13,7 @@ from supervision.credit.calendar import china_today
 from supervision.extensions import db
 from supervision.publication import page_store, plate_page
 from supervision.publication.page_store import StoredPlatePage
+from tests import factories
 from tests.public_support import penalty, publish_grades, token_of
 
 
@@ -132,4 +133,14 @@ def test_prerender_runs_as_a_job_too(client, runner, field):
 
     submitted = jobs.enqueue(prerender_pages, [token_of(field.establishment), "NOSUCHPLATE"])
     assert not submitted.queued and submitted.result == {"stored": 1, "not_found": 1}  # no Redis in tests: inline
+    assert page_store.lookup(db.session, token_of(field.establishment), china_today()) is not None
+
+
+def test_a_draft_grading_run_leaves_the_stored_pages_alone(client, runner, field, url):
+    from datetime import datetime
+
+    from supervision.credit.grading import run_grading
+
+    run_grading(db.session, factories.ACTOR, year=2025, now=datetime(2026, 1, 20))
+    db.session.commit()
     assert page_store.lookup(db.session, token_of(field.establishment), china_today()) is not None

@@ -110,8 +110,10 @@ def lookup(session: Session, token: str, today: date) -> tuple[str, bytes] | Non
 
 # --- what changes which page ------------------------------------------------------------------
 
-# Entity types (audit chain) whose change touches every page at once.
-BULK_TYPES = {"grading_runs", "grade_publications", "demo"}
+# Entity types (audit chain) whose change touches every page at once: a publication of grades
+# (a page shows only published grades, so drafts, approvals and their supersession do not count)
+# and demo data.
+BULK_TYPES = {"grade_publications", "demo"}
 
 
 # Entity types whose rows name their establishment (`establishment_id`), and those that name
