@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
-from threading import Lock
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
@@ -35,31 +33,6 @@ def index():
 
 # --- the plate page -----------------------------------------------------------------------------
 
-class PageCache:
-    """Rendered plate pages keyed by their public version: an entry is never served after what
-    feeds the page changed, because the key changes with it. Bounded, least recently used out."""
-
-    def __init__(self, size: int = 4096):
-        self.size, self.entries, self.lock = size, OrderedDict(), Lock()
-
-    def get(self, key):
-        with self.lock:
-            value = self.entries.get(key)
-            if value is not None:
-                self.entries.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-page_cache = PageCache()
-
-
 @public_site.route("/p/<token>")
 @public_site.route("/P/<token>")
 def plate(token: str):
@@ -82,13 +55,11 @@ def plate(token: str):
     etag = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         return _plate_response(Response(status=304), etag)
-    body = page_cache.get(key)
-    if body is None:
-        page = plate_page.load_page(db.session, current.establishment_id, today=today,
-                                    policy_roots=[current_app.config.get("POLICY_DIR")])
-        body = render_template("plate.html", p=page, e=page.establishment, token=normalised,
-                               status_name=STATUS_NAMES[page.establishment.status]).encode()
-        page_cache.put(key, body)
+    # Rendered here only when the fast path had no current stored page: then stored for it.
+    page = plate_page.load_page(db.session, current.establishment_id, today=today,
+                                policy_roots=[current_app.config.get("POLICY_DIR")])
+    body = render_template("plate.html", p=page, e=page.establishment, token=normalised,
+                           status_name=STATUS_NAMES[page.establishment.status]).encode()
     if current.needs_store(today):
         # Kept for the fast path (plate_fast_path.py) unless the establishment changed since
         # `current` was read (page_store.store compares the generation).
