@@ -18,6 +18,7 @@ from supervision.sampling import algorithm, candidates as reading
 from supervision.sampling.models import Draw, DrawTarget, TaskInspector
 from supervision.sampling.plan import Plan
 from tests import credit_factory, draw_world as w, factories
+from tests.conftest import TEST_DATABASE_URL
 
 
 def run(runner, tmp_path, text, ok=True):
@@ -148,6 +149,33 @@ def test_the_stored_candidate_list_is_the_one_read_row_by_row(runner, district, 
     assert text == algorithm.candidates_text(reading.read_candidates(
         db.session, plan, reading.resolve_scope(db.session, plan), draw.id))
     assert f"\n{loose.id},ungraded,,{loose.jurisdiction_id},1\n" in text and draw.candidate_count == 6
+
+
+def test_the_prefilter_bound_leaves_room_above_the_expected_share_of_keys():
+    assert reading.prefilter_bound(50, 50) is None and reading.prefilter_bound(60, 50) is None
+    assert reading.prefilter_bound(0, 50) == "0" * 16
+    assert reading.prefilter_bound(10, 120) is None  # 10 + 6 × √10 + 100 keys: more than there are
+    bound = int(reading.prefilter_bound(10_000, 1_000_000), 16) / 16 ** 16
+    assert bound == pytest.approx((10_000 + 600 + 100) / 1_000_000)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="the server-side draw runs on PostgreSQL only")
+@pytest.mark.parametrize("margin", [(3.0, 2), (0.0, 0), (-3.0, 0)], ids=["bound-holds", "borderline", "bound-too-low"])
+def test_the_server_side_draw_takes_what_the_pure_algorithm_takes_whatever_the_prefilter_lets_through(district, margin):
+    """The prefilter only spares sorting: a bound that lets too few keys through makes the
+    server read the stratum whole, and the targets are those of `algorithm.select_targets`."""
+    graded_population(district, {"A": 150, "B": 120, "C": 60, "ungraded": 40})
+    plan = Plan.from_dict(json.loads(json.dumps({**_plan_dict(), "min_coverage": "30"})))
+    scope = reading.resolve_scope(db.session, plan)
+    seed = hashlib.sha256(b"prefilter").hexdigest()
+    pure = algorithm.select_targets(plan, seed, reading.read_candidates(db.session, plan, scope, 0))
+    rows = reading.read_drawn_postgresql(db.session, plan, scope, 0, seed, margin=margin)
+    served = algorithm.take_in_key_order(rows.rows, rows.takes, rows.counts, rows.total, rows.needed)
+    assert served.targets == pure.targets and served.keys == pure.keys
+    assert sum(1 for t in pure.targets if t.reason == "floor") > 0
+    reading.start_candidate_text(db.session, rows)
+    assert rows.candidate_text() == algorithm.candidates_text(reading.read_candidates(db.session, plan, scope, 0))
+    db.session.rollback()
 
 
 def test_the_coverage_floor_raises_sampling_in_proportion_to_what_each_stratum_has_left(runner, district, tmp_path):
@@ -331,7 +359,8 @@ def test_a_changed_target_is_named(runner, district, tmp_path):
     outsider = db.session.execute(select(Establishment.id).where(Establishment.id.not_in(drawn))).scalars().first()
     first = targets(report["draw_id"])[0]
     original = first.establishment_id
-    db.session.execute(update(DrawTarget).where(DrawTarget.id == first.id).values(establishment_id=outsider))
+    db.session.execute(update(DrawTarget).where(DrawTarget.draw_id == first.draw_id, DrawTarget.establishment_id == original)
+                       .values(establishment_id=outsider))
     result = verify(runner, report["draw_id"])
     assert result.exit_code == 1
     assert f"单位 {original} 按算法应被抽中，但记录中没有" in result.output
@@ -341,7 +370,8 @@ def test_a_changed_target_is_named(runner, district, tmp_path):
 def test_a_changed_pair_is_named(runner, district, tmp_path):
     report = drawn_world(runner, district, tmp_path)
     first = targets(report["draw_id"])[0]
-    db.session.execute(update(DrawTarget).where(DrawTarget.id == first.id)
+    db.session.execute(update(DrawTarget).where(DrawTarget.draw_id == first.draw_id,
+                                            DrawTarget.establishment_id == first.establishment_id)
                        .values(inspector_ids=list(reversed(first.inspector_ids))))
     db.session.expire_all()
     result = verify(runner, report["draw_id"])

@@ -131,33 +131,42 @@ def stratum_takes(plan: Plan, sizes: dict[str, tuple[int, int]]) -> tuple[dict[s
     return counts, needed, {s: (fills[s], extra[s]) for s in STRATA}
 
 
-def assemble(by_stratum: dict[str, list[tuple[str, int, Candidate]]], takes: dict[str, tuple[int, int]],
-             counts: dict[str, StratumCount], total: int, needed: int) -> Outcome:
-    """The targets from each stratum's rows sorted by (key, id) — all of them, or at least its
-    high-risk ones and the first fill + extra others — and the takes of `stratum_takes`."""
-    chosen = []
-    for s in STRATA:
-        fill, extra = takes[s]
-        rows = by_stratum.get(s, [])
-        chosen += [(k, i, c, "high_risk") for k, i, c in rows if c.high_risk]
-        others = [row for row in rows if not row[2].high_risk]
-        chosen += [(k, i, c, "ratio") for k, i, c in others[:fill]]
-        chosen += [(k, i, c, "floor") for k, i, c in others[fill:fill + extra]]
-    chosen.sort()
-    targets = [Target(i, c.stratum, reason, n) for n, (_, i, c, reason) in enumerate(chosen)]
-    return Outcome(targets, counts, total, needed, keys={i: k for k, i, _, _ in chosen})
+def take_in_key_order(rows, takes: dict[str, tuple[int, int]], counts: dict[str, StratumCount], total: int,
+                      needed: int) -> Outcome:
+    """The targets, in draw order, from candidate rows (key, id, candidate) sorted by (key, id)
+    across all strata: every candidate, or at least every high-risk one and each stratum's first
+    fill + extra others. A stratum's rows keep their own (key, id) order within the whole, so one
+    pass takes every high-risk candidate and, per stratum, the first `fill` others for the ratio
+    and the next `extra` for the floor (`stratum_takes`)."""
+    fill = {s: f for s, (f, _) in takes.items()}
+    limit = {s: f + e for s, (f, e) in takes.items()}
+    taken = dict.fromkeys(takes, 0)
+    targets: list[Target] = []
+    keys: dict[int, str] = {}
+    for key, ident, c in rows:
+        if c.high_risk:
+            reason = "high_risk"
+        else:
+            n = taken[c.stratum]
+            if n >= limit[c.stratum]:
+                continue
+            taken[c.stratum] = n + 1
+            reason = "ratio" if n < fill[c.stratum] else "floor"
+        keys[ident] = key
+        targets.append(Target(ident, c.stratum, reason, len(targets)))
+    return Outcome(targets, counts, total, needed, keys=keys)
 
 
 def select_targets(plan: Plan, seed: str, candidates: list[Candidate]) -> Outcome:
     key = _keyer(seed)
-    by_stratum: dict[str, list[tuple[str, int, Candidate]]] = {s: [] for s in STRATA}
+    sizes: dict[str, list[int]] = {s: [0, 0] for s in STRATA}
     for c in candidates:
-        by_stratum[c.stratum].append((key(c.id), c.id, c))
-    for rows in by_stratum.values():
-        rows.sort()  # by key, then id (ids are unique, so the candidate is never compared)
-    sizes = {s: (len(rows), sum(1 for row in rows if row[2].high_risk)) for s, rows in by_stratum.items()}
-    counts, needed, takes = stratum_takes(plan, sizes)
-    return assemble(by_stratum, takes, counts, len(candidates), needed)
+        size = sizes[c.stratum]
+        size[0] += 1
+        size[1] += c.high_risk
+    counts, needed, takes = stratum_takes(plan, {s: (n, h) for s, (n, h) in sizes.items()})
+    rows = sorted((key(c.id), c.id, c) for c in candidates)  # ids are unique: candidates never compared
+    return take_in_key_order(rows, takes, counts, len(candidates), needed)
 
 
 def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[int, Candidate],

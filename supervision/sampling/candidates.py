@@ -2,6 +2,10 @@
 current grade and high-risk flag, and the inspector directory with its constraints."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -134,14 +138,60 @@ def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]
     return {eid: tuple(sorted(ids)) for eid, ids in members.items()}
 
 
-def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: int, seed: str):
+# Memory for the draw's sorts and hashes in the server (`SET LOCAL`, this transaction only):
+# with the default 4 MB the candidate join and the latest-grade ranking spill to disk.
+DRAW_WORK_MEM = "256MB"
+
+
+# How far above the expected share of keys a stratum's prefilter bound lies: standard
+# deviations, and keys to spare (`prefilter_bound`).
+PREFILTER_MARGIN = (6.0, 100)
+
+
+def prefilter_bound(take: int, others: int, margin: tuple[float, int] = PREFILTER_MARGIN) -> str | None:
+    """The exact prefilter of a stratum's ranking (docs/draws.md, "Where it runs"): a 16-hex-digit
+    bound below which the first `take` of `others` keys almost surely lie. Keys are uniform, so
+    about others × f of them fall below f × 16^16; f leaves `margin` (standard deviations, keys)
+    to spare. None when the whole stratum is needed. The bound only spares the server sorting
+    and sending the rest: when fewer than `take` keys fall below it, the caller reads the whole
+    stratum, so the result never depends on it."""
+    if take >= others:
+        return None
+    if take == 0:
+        return "0" * 16
+    deviations, spare = margin
+    fraction = (take + deviations * take ** 0.5 + spare) / others
+    if fraction >= 1:
+        return None
+    return f"{max(0, int(fraction * 16 ** 16)):016x}"
+
+
+@dataclass
+class DrawnRows:
+    """What `read_drawn_postgresql` read: the strata's arithmetic, the rows that can be drawn
+    (key, id, candidate) in (key, id) order, and the candidate list, built by the server while
+    Python pairs (`candidate_text()` waits for it)."""
+    total: int
+    counts: dict
+    needed: int
+    takes: dict
+    rows: list
+    _text: Future
+
+    def candidate_text(self) -> str:
+        return self._text.result()
+
+
+def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: int, seed: str,
+                          margin: tuple[float, int] = PREFILTER_MARGIN) -> DrawnRows:
     """The PostgreSQL path of reading and ranking (the algorithm unchanged): the candidates go
     once into a temporary table with their SHA-256 sort key computed by the server
-    (`sha256()`, PostgreSQL ≥ 11); the candidate list comes back as the exact text of
-    `algorithm.candidates_text` as one `string_agg` value; the server counts the strata and
-    ranks each by (key, id) so that Python receives only the high-risk rows and the first ranked
-    others that `algorithm.stratum_takes` can take. Returns (candidate text, count, {stratum:
-    rows sorted by (key, id)}, takes, counts, needed)."""
+    (`sha256()`, PostgreSQL ≥ 11); the server counts the strata, and Python receives only the
+    high-risk rows and, per stratum, the others whose key lies below `prefilter_bound` (or all
+    of them when too few do), sorted by the server in (key, id) order. The candidate list, the exact text of
+    `algorithm.candidates_text`, is built by the server as one `string_agg` value on a thread
+    that holds the connection until `DrawnRows.candidate_text()` returns: the caller must read
+    everything else it needs before `start_candidate_text` and use the session only after."""
     from sqlalchemy import text as sql
     from sqlalchemy.dialects import postgresql
 
@@ -151,11 +201,12 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
     if not all(c in "0123456789abcdef" for c in seed):
         raise ValueError("seed must be lower-case hex")
     risky = high_risk_subjects(session, scope.jurisdiction_ids, plan.period_start)
+    session.execute(sql(f"SET LOCAL work_mem = '{DRAW_WORK_MEM}'"))
     session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_risky"))
     session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_candidates"))
     session.execute(sql("CREATE TEMPORARY TABLE draw_risky (id INTEGER PRIMARY KEY) ON COMMIT DROP"))
+    cursor = session.connection().connection.driver_connection.cursor()
     if risky:
-        cursor = session.connection().connection.driver_connection.cursor()
         with cursor.copy("COPY draw_risky (id) FROM STDIN") as copy:
             for i in risky:
                 copy.write_row((i,))
@@ -167,29 +218,52 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
         "(r.id IS NOT NULL) AS high_risk, "
         f"encode(sha256(convert_to('{seed}:' || c.id, 'UTF8')), 'hex') COLLATE \"C\" AS key "
         f"FROM ({compiled}) AS c LEFT JOIN draw_risky r ON r.id = c.id"))
-    # One value, one round trip (COPY TO STDOUT would come back a row at a time).
-    body = session.execute(sql(
-        "SELECT string_agg(CAST(id AS TEXT) || ',' || stratum || ',' || COALESCE(CAST(grid_id AS TEXT), '') || ',' "
-        "|| CAST(jurisdiction_id AS TEXT) || ',' || CAST(CAST(high_risk AS INTEGER) AS TEXT), E'\\n' ORDER BY id) "
-        "FROM draw_candidates")).scalar()
-    text = algorithm.CANDIDATE_HEADER + "\n" + (body + "\n" if body else "")
     sizes = {s: (n, h) for s, n, h in session.execute(sql(
         "SELECT stratum, COUNT(*), COUNT(*) FILTER (WHERE high_risk) FROM draw_candidates GROUP BY stratum"))}
     if set(sizes) - set(STRATA):
         raise ValueError(f"unknown strata {sorted(set(sizes) - set(STRATA))}")
     total = sum(n for n, _ in sizes.values())
     counts, needed, takes = algorithm.stratum_takes(plan, sizes)
-    limits = ", ".join(f"('{s}', {fill + extra})" for s, (fill, extra) in takes.items())
-    by_stratum: dict[str, list] = {s: [] for s in STRATA}
-    for i, s, grid, j, high, key in session.execute(sql(
-            "SELECT id, stratum, grid_id, jurisdiction_id, high_risk, key FROM ("
-            "SELECT d.*, row_number() OVER (PARTITION BY stratum, high_risk ORDER BY key, id) AS rn "
-            "FROM draw_candidates d) AS ranked "
-            f"JOIN (VALUES {limits}) AS t(s, n) ON t.s = ranked.stratum "
-            "WHERE ranked.high_risk OR ranked.rn <= t.n")).all():
-        by_stratum[s].append((key, i, Candidate(i, s, grid, j, high)))
-    for rows in by_stratum.values():
-        rows.sort()
-    session.execute(sql("DROP TABLE pg_temp.draw_candidates"))
-    session.execute(sql("DROP TABLE pg_temp.draw_risky"))
-    return text, total, by_stratum, takes, counts, needed
+    wanted = {s: fill + extra for s, (fill, extra) in takes.items()}
+    bounds = {s: prefilter_bound(wanted[s], n - h, margin) for s, (n, h) in sizes.items()}
+
+    def read(strata: dict[str, str | None]) -> list:
+        """Rows (key, id, candidate) of these strata under their bounds, in (key, id) order."""
+        values = ", ".join(f"('{s}', {'NULL' if b is None else repr(b)})" for s, b in strata.items())
+        cursor.execute(
+            "SELECT d.key, d.id, d.stratum, d.grid_id, d.jurisdiction_id, d.high_risk FROM draw_candidates d "
+            f"JOIN (VALUES {values}) AS t(s, bound) ON t.s = d.stratum "
+            "WHERE d.high_risk OR t.bound IS NULL OR d.key < t.bound ORDER BY d.key, d.id")
+        return [(key, i, Candidate(i, s, grid, j, high)) for key, i, s, grid, j, high in cursor.fetchall()]
+
+    rows = read(bounds) if bounds else []
+    others = dict.fromkeys(bounds, 0)
+    for _, _, c in rows:
+        if not c.high_risk:
+            others[c.stratum] += 1
+    short = {s for s, b in bounds.items() if b is not None and others[s] < wanted[s]}
+    if short:  # a bound let too few through: read those strata whole
+        rows = read({s: None if s in short else b for s, b in bounds.items()})
+    return DrawnRows(total, counts, needed, takes, rows, Future())
+
+
+def start_candidate_text(session: Session, drawn: DrawnRows) -> None:
+    """Let the server build the candidate list while the caller computes: one `string_agg`
+    value sorted by id, one round trip, on a thread of its own (psycopg waits for the server
+    without holding the GIL). The session must not be used until `drawn.candidate_text()`."""
+    from supervision.sampling import algorithm
+
+    connection = session.connection().connection.driver_connection
+
+    def build() -> None:
+        try:
+            with connection.cursor() as cursor:
+                body = cursor.execute(
+                    "SELECT string_agg(CAST(id AS TEXT) || ',' || stratum || ',' || COALESCE(CAST(grid_id AS TEXT), '') "
+                    "|| ',' || CAST(jurisdiction_id AS TEXT) || ',' || CAST(CAST(high_risk AS INTEGER) AS TEXT), "
+                    "E'\\n' ORDER BY id) FROM draw_candidates").fetchone()[0]
+            drawn._text.set_result(algorithm.CANDIDATE_HEADER + "\n" + (body + "\n" if body else ""))
+        except BaseException as error:  # handed to the caller by candidate_text()
+            drawn._text.set_exception(error)
+
+    threading.Thread(target=build, name="draw-candidate-text", daemon=True).start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supervision.extensions import db
@@ -44,23 +44,32 @@ class Draw(Snapshot, db.Model):
 
 
 class DrawTarget(db.Model):
-    """One drawn establishment, its stratum, why it was drawn, and its inspectors (or why none)."""
+    """One drawn establishment, its stratum, why it was drawn, and its inspectors (or why none).
+
+    A draw writes all of its targets at once (313,063 for the 1,000,000-establishment bench),
+    so the table is shaped for that write (docs/draws.md, "Where it runs"): the key is the
+    draw and the establishment, written in that order; a target's task is indexed only once it
+    has one; and `draw_id` and `establishment_id` carry no foreign key. A row-by-row foreign-key
+    check cost more than the whole rest of storing, and neither can fail: rows are written only
+    by `sampling.service.perform_draw`, in the draw's own unit of work, from the establishment
+    ids it has just read, and neither draws nor establishments are ever deleted (the registry
+    closes an establishment; a draw is part of the audit record). `draw verify` checks the rows
+    against the digest in the audit chain."""
 
     __tablename__ = "draw_targets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"))
-    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), index=True)
+    draw_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    establishment_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, index=True)
     stratum: Mapped[str] = mapped_column(String(8))  # A–E or "ungraded"
     reason: Mapped[str] = mapped_column(String(16))  # "high_risk", "ratio" or "floor"
     position: Mapped[int] = mapped_column(Integer)  # order in the draw
     inspector_ids: Mapped[list] = mapped_column(JSON)  # empty when no valid pair
     no_pair_reason: Mapped[Optional[str]] = mapped_column(Text)
-    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id"), index=True)
+    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id"))
 
     __table_args__ = (
-        UniqueConstraint("draw_id", "establishment_id"),
-        Index("ix_draw_targets_draw_position", "draw_id", "position"),
+        Index("ix_draw_targets_task_id", "task_id", postgresql_where=text("task_id IS NOT NULL"),
+              sqlite_where=text("task_id IS NOT NULL")),
     )
 
 
