@@ -188,31 +188,37 @@ def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[in
             by_grid.setdefault(g, []).append(i.id)
         by_district.setdefault(i.jurisdiction_id, []).append(i.id)
     ikey = {i.id: _inspector_key(seed, i.id) for i in valid}
+    members = {g: [(i, ikey[i]) for i in ids] for g, ids in by_grid.items()}
     conflicted = {e for _, e in conflicts}  # most targets have no declared conflict: skip the check
     load = {i.id: 0 for i in valid}
+    keys, targets = outcome.keys, outcome.targets
     paired = 0
-    for n, target in enumerate(outcome.targets):
-        cand = candidates[target.id]
-        tkey = int(outcome.keys[target.id][:16], 16)
-        grid_ids = by_grid.get(cand.grid_id, []) if cand.grid_id is not None else []
-        in_grid = [i for i in grid_ids if (i, target.id) not in conflicts] if target.id in conflicted else list(grid_ids)
-        pool = sorted(in_grid, key=lambda i: (load[i], ikey[i] ^ tkey, i))
+    for n, target in enumerate(targets):
+        tid = target.id
+        cand = candidates[tid]
+        tkey = int(keys[tid][:16], 16)
+        grid_ids = members.get(cand.grid_id, ()) if cand.grid_id is not None else ()
+        if tid in conflicted:
+            grid_ids = [(i, ik) for i, ik in grid_ids if (i, tid) not in conflicts]
+        # Least loaded first, ties in the target's own random order: (load, key XOR target key, id).
+        pool = [i for _, _, i in sorted([(load[i], ik ^ tkey, i) for i, ik in grid_ids])]
         fallback: list[int] = []
         if len(pool) < k and plan.inspector_fallback == "district":
             taken = set(pool)
             fallback = [i for i in by_district.get(cand.jurisdiction_id, [])
-                        if i not in taken and (i, target.id) not in conflicts]
+                        if i not in taken and (i, tid) not in conflicts]
             pool += sorted(fallback, key=lambda i: (load[i], ikey[i] ^ tkey, i))
         reason = None
         if len(pool) < k:
             where = f"网格内 {all_by_grid.get(cand.grid_id, 0)} 人" if cand.grid_id is not None else "单位未划入网格"
-            reason = (f"可选检查人员不足 {k} 人：{where}，其中执法证在抽查期间持续有效 {len(grid_ids)} 人，"
-                      f"无利益冲突 {len(in_grid)} 人"
+            valid_in_grid = len(by_grid.get(cand.grid_id, ())) if cand.grid_id is not None else 0
+            reason = (f"可选检查人员不足 {k} 人：{where}，其中执法证在抽查期间持续有效 {valid_in_grid} 人，"
+                      f"无利益冲突 {len(grid_ids)} 人"
                       + (f"；区县备选 {len(fallback)} 人" if plan.inspector_fallback == "district" else "；计划不允许跨网格备选"))
             chosen: tuple[int, ...] = ()
         else:
             chosen = tuple(pool[:k])
-            last = last_pairs.get(target.id)
+            last = last_pairs.get(tid)
             if last is not None and set(chosen) == set(last):
                 if len(pool) > k:
                     chosen = tuple(pool[:k - 1]) + (pool[k],)
@@ -223,7 +229,7 @@ def pair_inspectors(plan: Plan, seed: str, outcome: Outcome, candidates: dict[in
             paired += 1
             for i in chosen:
                 load[i] += 1
-        outcome.targets[n] = Target(target.id, target.stratum, target.reason, target.position, chosen, reason)
+        targets[n] = Target(tid, target.stratum, target.reason, target.position, chosen, reason)
     spreads = {}
     for g, ids in by_grid.items():
         loads = [load[i] for i in ids]

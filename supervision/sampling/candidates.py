@@ -202,22 +202,25 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
         raise ValueError("seed must be lower-case hex")
     risky = high_risk_subjects(session, scope.jurisdiction_ids, plan.period_start)
     session.execute(sql(f"SET LOCAL work_mem = '{DRAW_WORK_MEM}'"))
-    session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_risky"))
     session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_candidates"))
-    session.execute(sql("CREATE TEMPORARY TABLE draw_risky (id INTEGER PRIMARY KEY) ON COMMIT DROP"))
-    cursor = session.connection().connection.driver_connection.cursor()
-    if risky:
-        with cursor.copy("COPY draw_risky (id) FROM STDIN") as copy:
-            for i in risky:
-                copy.write_row((i,))
     query = candidate_query(plan, scope, draw_id).order_by(None).subquery()
     compiled = str(select(query).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    # The planner underestimates the join (it cannot know how many grades are current) and
+    # would read a million rows on one core: parallel workers are made free for this statement.
+    # The high-risk ids are a literal array (PostgreSQL hashes a long `= ANY`), not a temporary
+    # table, which parallel workers could not read.
+    risky_ids = "{" + ",".join(str(i) for i in sorted(risky)) + "}"
+    session.execute(sql("SET LOCAL parallel_setup_cost = 0"))
+    session.execute(sql("SET LOCAL parallel_tuple_cost = 0"))
     session.execute(sql(
         "CREATE TEMPORARY TABLE draw_candidates ON COMMIT DROP AS "
         "SELECT c.id, COALESCE(c.grade, 'ungraded') AS stratum, c.grid_id, c.jurisdiction_id, "
-        "(r.id IS NOT NULL) AS high_risk, "
+        f"(c.id = ANY('{risky_ids}'::integer[])) AS high_risk, "
         f"encode(sha256(convert_to('{seed}:' || c.id, 'UTF8')), 'hex') COLLATE \"C\" AS key "
-        f"FROM ({compiled}) AS c LEFT JOIN draw_risky r ON r.id = c.id"))
+        f"FROM ({compiled}) AS c"))
+    session.execute(sql("RESET parallel_setup_cost"))
+    session.execute(sql("RESET parallel_tuple_cost"))
+    cursor = session.connection().connection.driver_connection.cursor()
     sizes = {s: (n, h) for s, n, h in session.execute(sql(
         "SELECT stratum, COUNT(*), COUNT(*) FILTER (WHERE high_risk) FROM draw_candidates GROUP BY stratum"))}
     if set(sizes) - set(STRATA):

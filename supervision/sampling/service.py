@@ -121,6 +121,12 @@ def _pack(inputs: Inputs) -> tuple[bytes, str, str, str]:
     return blob, text, sha256_text(text), sha256_text(pairing)
 
 
+def _digests(inputs: Inputs, outcome: algorithm.Outcome) -> tuple[bytes, str, str, str]:
+    """The stored inputs and the three digests of `draw.run`: (blob, candidates, pairing, result)."""
+    blob, _, candidate_sha, pairing_sha = _pack(inputs)
+    return blob, candidate_sha, pairing_sha, sha256_text(algorithm.result_text(outcome.targets))
+
+
 def unpack(draw: Draw) -> tuple[str, str]:
     data = json.loads(gzip.decompress(draw.candidates_blob).decode("utf-8"))
     return data["candidates"], data["pairing"]
@@ -184,9 +190,8 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
     plan = plan_of(draw)
     with cycle_collection_paused():
         outcome, inputs = compute(session, draw)
-        blob, _, candidate_sha, pairing_sha = _pack(inputs)
-        result_sha = sha256_text(algorithm.result_text(outcome.targets))
-        _store_targets(session, draw.id, outcome.targets)
+        blob, candidate_sha, pairing_sha, result_sha = _store_targets(
+            session, draw.id, outcome.targets, meanwhile=lambda: _digests(inputs, outcome))
     summary = _summary(plan, outcome)
     draw.candidates_blob, draw.candidate_count, draw.candidate_sha256 = blob, inputs.candidate_count, candidate_sha
     draw.result_sha256, draw.status, draw.drawn_at = result_sha, "drawn", utcnow()
@@ -204,30 +209,44 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
 _TARGET_COLUMNS = ("draw_id", "establishment_id", "stratum", "reason", "position", "inspector_ids", "no_pair_reason")
 
 
-def _store_targets(session: Session, draw_id: int, targets: list[algorithm.Target]) -> None:
+def _store_targets(session: Session, draw_id: int, targets: list[algorithm.Target], meanwhile=None):
     """Every target row: COPY on PostgreSQL (a draw may have hundreds of thousands), one
-    multi-row INSERT per batch elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
-        # In key order (draw, establishment): every index insert then appends at the right edge.
-        targets = sorted(targets, key=lambda t: t.id)
-        # COPY's text format built here in blocks (one write per block, not per row): tab-separated,
-        # \N for NULL, backslash, tab and line breaks escaped in the one free-text field.
-        def free(value: str | None) -> str:
-            if value is None:
-                return "\\N"
-            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    multi-row INSERT per batch elsewhere. `meanwhile()`, if given, runs while the server writes
+    the rows (and its value is returned)."""
+    if session.get_bind().dialect.name != "postgresql":
+        rows = [dict(zip(_TARGET_COLUMNS, (draw_id, t.id, t.stratum, t.reason, t.position, list(t.inspector_ids),
+                                           t.no_pair_reason))) for t in targets]
+        for n in range(0, len(rows), 10000):
+            session.execute(insert(DrawTarget.__table__), rows[n:n + 10000])
+        return meanwhile() if meanwhile else None
 
-        cursor = session.connection().connection.driver_connection.cursor()
-        with cursor.copy(f"COPY draw_targets ({', '.join(_TARGET_COLUMNS)}) FROM STDIN") as copy:
-            for n in range(0, len(targets), 20000):
-                copy.write("".join(
-                    f"{draw_id}\t{t.id}\t{t.stratum}\t{t.reason}\t{t.position}\t[{', '.join(map(str, t.inspector_ids))}]"
-                    f"\t{free(t.no_pair_reason)}\n" for t in targets[n:n + 20000]))
-        return
-    rows = [dict(zip(_TARGET_COLUMNS, (draw_id, t.id, t.stratum, t.reason, t.position, list(t.inspector_ids),
-                                       t.no_pair_reason))) for t in targets]
-    for n in range(0, len(rows), 10000):
-        session.execute(insert(DrawTarget.__table__), rows[n:n + 10000])
+    from psycopg.copy import QueuedLibpqWriter
+
+    # COPY's text format: tab-separated, \N for NULL, backslash, tab and line breaks escaped in
+    # the one free-text field. The tail of a line (inspectors, reason) repeats across targets:
+    # each distinct one is formatted once.
+    def tail(ids: tuple[int, ...], why: str | None) -> str:
+        free = "\\N" if why is None else why.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return f"[{', '.join(map(str, ids))}]\t{free}\n"
+
+    tails: dict = {}
+
+    def line(t: algorithm.Target) -> str:
+        end = tails.get((t.inspector_ids, t.no_pair_reason))
+        if end is None:
+            end = tails[(t.inspector_ids, t.no_pair_reason)] = tail(t.inspector_ids, t.no_pair_reason)
+        return f"{draw_id}\t{t.id}\t{t.stratum}\t{t.reason}\t{t.position}\t{end}"
+
+    # In key order (draw, establishment): every index insert then appends at the right edge.
+    ordered = sorted(targets, key=lambda t: t.id)
+    cursor = session.connection().connection.driver_connection.cursor()
+    copy_sql = f"COPY draw_targets ({', '.join(_TARGET_COLUMNS)}) FROM STDIN"
+    # The queued writer sends each block from psycopg's own thread, so formatting the next block
+    # and then `meanwhile()` run while the server writes the rows; leaving the block waits for it.
+    with cursor.copy(copy_sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        for n in range(0, len(ordered), 20000):
+            copy.write("".join([line(t) for t in ordered[n:n + 20000]]))
+        return meanwhile() if meanwhile else None
 
 
 def _recorded(session: Session, draw_id: int) -> list[algorithm.Target]:
