@@ -188,10 +188,8 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
     once into a temporary table with their SHA-256 sort key computed by the server
     (`sha256()`, PostgreSQL ≥ 11); the server counts the strata, and Python receives only the
     high-risk rows and, per stratum, the others whose key lies below `prefilter_bound` (or all
-    of them when too few do), sorted by the server in (key, id) order. The candidate list, the exact text of
-    `algorithm.candidates_text`, is built by the server as one `string_agg` value on a thread
-    that holds the connection until `DrawnRows.candidate_text()` returns: the caller must read
-    everything else it needs before `start_candidate_text` and use the session only after."""
+    of them when too few do), sorted by the server in (key, id) order. The candidate list comes
+    later, from `start_candidate_text`."""
     from sqlalchemy import text as sql
     from sqlalchemy.dialects import postgresql
 
@@ -218,8 +216,8 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
         f"(c.id = ANY('{risky_ids}'::integer[])) AS high_risk, "
         f"encode(sha256(convert_to('{seed}:' || c.id, 'UTF8')), 'hex') COLLATE \"C\" AS key "
         f"FROM ({compiled}) AS c"))
-    session.execute(sql("RESET parallel_setup_cost"))
-    session.execute(sql("RESET parallel_tuple_cost"))
+    session.execute(sql("SET LOCAL parallel_setup_cost TO DEFAULT"))
+    session.execute(sql("SET LOCAL parallel_tuple_cost TO DEFAULT"))
     cursor = session.connection().connection.driver_connection.cursor()
     sizes = {s: (n, h) for s, n, h in session.execute(sql(
         "SELECT stratum, COUNT(*), COUNT(*) FILTER (WHERE high_risk) FROM draw_candidates GROUP BY stratum"))}

@@ -141,10 +141,16 @@ def _pairing_inputs(session: Session, scope, outcome: algorithm.Outcome, candida
 def compute(session: Session, draw: Draw) -> tuple[algorithm.Outcome, Inputs]:
     """Read the inputs and run the algorithm; writes nothing (what the bench times).
 
-    On PostgreSQL the server computes the sort keys and ranks the strata, and Python sees only
-    the rows it can draw (`candidates.read_drawn_postgresql`); elsewhere every candidate is
-    read and `algorithm.select_targets` runs. Both give the same targets (`verify` re-runs the
-    Python path on the stored list)."""
+    On PostgreSQL the server computes the sort keys and counts the strata, Python sees only
+    the rows it can draw (`candidates.read_drawn_postgresql`), and the server builds the
+    candidate list while Python pairs; elsewhere every candidate is read and
+    `algorithm.select_targets` runs. Both give the same targets (`verify` re-runs the Python
+    path on the stored list)."""
+    with cycle_collection_paused():
+        return _compute(session, draw)
+
+
+def _compute(session: Session, draw: Draw) -> tuple[algorithm.Outcome, Inputs]:
     plan = plan_of(draw)
     scope = reading.resolve_scope(session, plan)
     if session.get_bind().dialect.name == "postgresql":
