@@ -37,6 +37,9 @@ if str(REPO) not in sys.path:
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from supervision.credit.grading import current  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DISTRICTS, GRIDS_PER_DISTRICT = 20, 50
@@ -86,6 +89,7 @@ def generate(conn, n: int, per_grid: int) -> None:
             f"FROM {src} WHERE i % 20 <> 7"))
     conn.execute(text("INSERT INTO grading_runs (id, year, jurisdiction_id, status, data_as_of, counts, created_by, "
                       "created_at, published_at) VALUES (1, 2026, NULL, 'published', now(), '{}', 'bench', now(), now())"))
+    current.refresh(Session(bind=conn), [1])  # the current grades, as publishing the run keeps them
     m = GRIDS * per_grid
     conn.execute(text(
         "INSERT INTO inspectors (id, badge_no, name, certificate_no, certificate_valid_from, certificate_valid_until, "

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import update
 
 from supervision.checklists import service as checklists
+from supervision.credit.grading import current
 from supervision.credit.grading.models import Grade, GradingRun
 from supervision.extensions import db
 from tests import factories
@@ -25,7 +26,7 @@ def establishments(grid, n: int, **overrides) -> list:
 
 def publish_grades(grades: dict, year: int = 2026, published_at: datetime = datetime(2027, 1, 10)) -> GradingRun:
     """A published grading run giving each establishment its grade (inserted directly: the
-    grading engine is another area's)."""
+    grading engine is another area's), made current as a publication makes it."""
     run = GradingRun(year=year, status="draft", data_as_of=datetime(2027, 1, 1), counts={}, created_by="test")
     db.session.add(run)
     db.session.flush()
@@ -35,6 +36,7 @@ def publish_grades(grades: dict, year: int = 2026, published_at: datetime = date
     db.session.execute(update(GradingRun).where(GradingRun.id == run.id).values(status="published",
                                                                                 published_at=published_at))
     db.session.expire(run)
+    current.refresh(db.session, [run.id])
     return run
 
 

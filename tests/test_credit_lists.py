@@ -9,7 +9,7 @@ from sqlalchemy import select
 from supervision.credit import lists
 from supervision.credit.events import CreditEvent
 from supervision.credit.grading.lists import members
-from supervision.credit.grading.runs import current_grade
+from supervision.credit.grading.current import current_grade
 from supervision.credit.lifecycle_models import ListEntry
 from supervision.extensions import db
 from tests import credit_factory as credit

@@ -102,6 +102,7 @@ def test_the_set_based_list_gives_the_same_answer_as_warnings(client, field, tmp
     from sqlalchemy import update
 
     from supervision import audit
+    from supervision.credit.grading import current
     from supervision.credit.grading.models import Grade, GradingRun
     from supervision.credit.policies import Policies
     from supervision.credit.warnings import flagged_establishment_ids, warnings
@@ -123,6 +124,7 @@ def test_the_set_based_list_gives_the_same_answer_as_warnings(client, field, tmp
         db.session.flush()
         db.session.execute(update(GradingRun).where(GradingRun.id == run.id).values(
             status="published", published_at=datetime(year + 1, 1, 10)))
+        current.refresh(db.session, [run.id])
     for est in (failed, failed, once):
         credit.record(est.subject_id, "inspection", severity="general", arose_on=date(2026, 9, 1))
     for est, on in ((complained, date(2026, 10, 1)), (old_complaint, date(2025, 1, 1)), (closed, date(2026, 10, 1)),

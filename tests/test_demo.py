@@ -308,7 +308,7 @@ def test_demo_credit_information_is_deterministic(fresh_app, databases, tmp_path
 
 
 def test_cli_publishes_the_demo_year_of_grades_so_plates_show_one(runner):
-    from supervision.credit.grading.runs import current_grades
+    from supervision.credit.grading.current import current_grades
 
     result = runner.invoke(args=["demo", "--establishments", "80", "--seed", "3"])
     assert result.exit_code == 0, result.output

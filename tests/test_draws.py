@@ -11,7 +11,7 @@ from math import ceil, floor
 import pytest
 from sqlalchemy import select, update
 
-from supervision.credit.grading.runs import current_grades
+from supervision.credit.grading.current import current_grades
 from supervision.extensions import db
 from supervision.registry.models import Establishment
 from supervision.sampling import algorithm, candidates as reading

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from supervision.credit import records
 from supervision.credit.events import CreditEvent
 from supervision.credit.grading.models import Grade, GradingRun
-from supervision.credit.grading.runs import current_grade
+from supervision.credit.grading.current import current_grade
 from supervision.credit.lifecycle_models import Objection, ObjectionEvidence
 from supervision.credit.models import CreditRecord
 from supervision.credit.policies import Policies

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from supervision import policy
 from supervision.credit.grading import lists
 from supervision.credit.grading.policy import GRADES
-from supervision.credit.grading.runs import current_grade
+from supervision.credit.grading.current import current_grade
 from supervision.credit.models import CREDIT_KINDS, SEVERITIES, CreditRecord
 from supervision.policy import PolicyInvalid, PolicySet, jurisdiction_chain, refuse_unknown, require
 from supervision.registry.models import Establishment

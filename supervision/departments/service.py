@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from supervision import audit
 from supervision.credit import report as credit_report
-from supervision.credit.grading.runs import current_grade
+from supervision.credit.grading.current import current_grade
 from supervision.credit.policies import Policies
 from supervision.credit.records import subject_records
 from supervision.departments.models import CreditCheck, Department, DepartmentKey

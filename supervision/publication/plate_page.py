@@ -1,7 +1,7 @@
 """The content of the public plate page (/P/<token>) and the cheap "public version" that tells
 whether a cached rendering of it is still current.
 
-Everything shown comes from the owning services: the grade from `grading.runs.current_grade`
+Everything shown comes from the owning services: the grade from `grading.current.current_grade`
 and `grading.explain`, list status from `grading.lists.members`, the penalties' publicity from
 `credit.publicity.publicity_of`. Nothing private is read: no ID number, no phone, nothing about
 complainants.
@@ -25,7 +25,7 @@ from supervision.credit import lists as credit_lists
 from supervision.credit.lifecycle_models import ListEntry
 from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.models import Grade, GradeContribution, GradingRunPolicy
-from supervision.credit.grading.runs import current_grade
+from supervision.credit.grading.current import current_grade
 from supervision.credit.models import CreditRecord, Penalty
 from supervision.credit.policies import Policies
 from supervision.credit.publicity import publicity_of

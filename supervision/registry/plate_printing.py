@@ -13,7 +13,7 @@ from typing import Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from supervision.credit.grading.runs import current_grades
+from supervision.credit.grading.current import current_grades
 from supervision.errors import NotFound, ValidationFailed
 from supervision.registry import credit_code
 from supervision.registry.models import Establishment, EstablishmentCategory, Grid, Jurisdiction, PlateToken

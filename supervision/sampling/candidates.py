@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supervision.checklists.models import ChecklistTemplate
-from supervision.credit.grading.models import Grade, GradingRun
+from supervision.credit.grading.models import GradeInForce
 from supervision.inspections.models import Inspection, InspectionInspector
 from supervision.registry.models import Establishment, EstablishmentCategory, Grid, Inspector, Jurisdiction, inspector_grids
 from supervision.sampling.algorithm import Candidate, InspectorRow
@@ -63,25 +63,13 @@ def resolve_scope(session: Session, plan: Plan) -> Scope:
     return Scope(sorted(ids), grid_ids, list(plan.categories))
 
 
-def _latest_grades():
-    """Each subject's latest published grade, ranked exactly as
-    `supervision.credit.grading.runs.current_grades` ranks them (newest year, then newest
-    publication, then newest run), but as a subquery joined in the database: the draw reads up
-    to a million establishments, too many for an `IN` list. A test pins the two together."""
-    rank = func.row_number().over(
-        partition_by=Grade.subject_id,
-        order_by=(GradingRun.year.desc(), GradingRun.published_at.desc(), GradingRun.id.desc()))
-    ranked = (select(Grade.subject_id.label("subject_id"), Grade.grade.label("grade"), rank.label("rn"))
-              .join(GradingRun, GradingRun.id == Grade.run_id).where(GradingRun.status == "published").subquery())
-    return select(ranked.c.subject_id, ranked.c.grade).where(ranked.c.rn == 1).subquery()
-
-
 def candidate_query(plan: Plan, scope: Scope, draw_id: int):
-    grades = _latest_grades()
+    """The candidates with their current grade (the grading area's `grades_in_force`, one row
+    per subject: a plain join the server can spread over its workers), in id order."""
     earlier = (select(DrawTarget.establishment_id).join(Draw, Draw.id == DrawTarget.draw_id)
                .where(Draw.plan_code == plan.code, Draw.id != draw_id))
-    query = (select(Establishment.id, grades.c.grade, Establishment.grid_id, Establishment.jurisdiction_id)
-             .outerjoin(grades, grades.c.subject_id == Establishment.subject_id)
+    query = (select(Establishment.id, GradeInForce.grade, Establishment.grid_id, Establishment.jurisdiction_id)
+             .outerjoin(GradeInForce, GradeInForce.subject_id == Establishment.subject_id)
              .where(Establishment.status != "closed", Establishment.jurisdiction_id.in_(scope.jurisdiction_ids),
                     Establishment.id.not_in(earlier)))
     if scope.grid_ids:
@@ -139,7 +127,7 @@ def read_last_pairs(session: Session, scope: Scope, establishment_ids: list[int]
 
 
 # Memory for the draw's sorts and hashes in the server (`SET LOCAL`, this transaction only):
-# with the default 4 MB the candidate join and the latest-grade ranking spill to disk.
+# with the default 4 MB the hash of a million current grades spills to disk.
 DRAW_WORK_MEM = "256MB"
 
 
@@ -203,8 +191,8 @@ def read_drawn_postgresql(session: Session, plan: Plan, scope: Scope, draw_id: i
     session.execute(sql("DROP TABLE IF EXISTS pg_temp.draw_candidates"))
     query = candidate_query(plan, scope, draw_id).order_by(None).subquery()
     compiled = str(select(query).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    # The planner underestimates the join (it cannot know how many grades are current) and
-    # would read a million rows on one core: parallel workers are made free for this statement.
+    # Parallel workers are made free for this statement: with them the join and the SHA-256 keys
+    # of a million rows are computed by every core, not by one.
     # The high-risk ids are a literal array (PostgreSQL hashes a long `= ANY`), not a temporary
     # table, which parallel workers could not read.
     risky_ids = "{" + ",".join(str(i) for i in sorted(risky)) + "}"

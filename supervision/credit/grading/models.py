@@ -119,3 +119,24 @@ class GradeContribution(db.Model):
     rule_key: Mapped[str] = mapped_column(String(100))
     policy_id: Mapped[int] = mapped_column(Integer)
     record_hash: Mapped[str] = mapped_column(String(64))
+
+
+class GradeInForce(db.Model):
+    """Each subject's current grade: its latest published grade (newest year, then newest
+    publication, then newest run), one row per subject, a copy of that `grades` row's values.
+
+    Derived, never edited by hand: `current.refresh` rewrites the rows of a run's subjects in the
+    very transaction that publishes or supersedes the run. It exists for readers of many
+    current grades at once: a draw joins a million establishments to their grades, and ranking
+    every publication of every subject for that (a window over all grades) cannot be split
+    across the server's workers, while a join to this table can (docs/grading.md, "The current
+    grade"). Plain integers, no foreign keys, as in `Grade`."""
+
+    __tablename__ = "grades_in_force"
+
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    grade_id: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(1))

@@ -1,4 +1,5 @@
-"""Yearly grading runs: compute a draft, approve, publish, re-open; the current grade.
+"""Yearly grading runs: compute a draft, approve, publish, re-open. Publishing and superseding
+keep the current grades (`current.refresh`) in the same transaction.
 
 Transaction rule: nothing here commits. The CLI (or the job wrapper) commits once the whole run
 is written, so a failed run leaves nothing behind.
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from supervision import audit
 from supervision.credit import events
-from supervision.credit.grading import engine, lists
+from supervision.credit.grading import current, engine, lists
 from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.engine import Group, Plan, doc_key
 from supervision.credit.grading.models import Grade, GradeContribution, GradingRun, GradingRunPolicy
@@ -260,12 +261,15 @@ def publish(session: Session, actor: audit.Actor, run_id: int, *, by: str) -> Gr
     session.flush()
     run.digest = digest(session, run)
     run.status, run.published_by, run.published_at = "published", by, utcnow()
+    changed = [run.id]
     if run.supersedes_id is not None:
         old = get_run(session, run.supersedes_id)
         if old.status == "published":
             old_before = old.audit_snapshot()
             old.status, old.superseded_at = "superseded", utcnow()
             audit.record(session, actor, "grade_supersede", old, before=old_before)
+            changed.append(old.id)
+    current.refresh(session, changed)
     audit.record(session, actor, "grade_publish", run, before=before)
     events.emit(session, "grading.published", {"run_id": run.id, "year": run.year, "digest": run.digest})
     # A second entry of its own type tells terminals that grades changed in bulk (sync.BULK_TYPES).
@@ -308,9 +312,9 @@ def regrade_subjects(session: Session, actor: audit.Actor, subject_ids: Iterable
     """Re-compute the published grades of some subjects after their records changed (an upheld
     objection): for every published run holding a grade of one of them (of `since_year` or
     later), a new run of the same year and scope graded for those subjects only, published at
-    once. It supersedes the old run *for those subjects*: `current_grades` takes the newest
-    publication of a year, while the old run stays published for everyone else. Returns the
-    new runs."""
+    once. It supersedes the old run *for those subjects*: the current grade is the newest
+    publication of a year (`current`), while the old run stays published for everyone else.
+    Returns the new runs."""
     by = _require_by(by)
     ids = sorted(set(int(i) for i in subject_ids))
     if not ids:
@@ -345,6 +349,7 @@ def regrade_subjects(session: Session, actor: audit.Actor, subject_ids: Iterable
         run.digest = digest(session, run)
         at = utcnow()
         run.status, run.approved_by, run.approved_at, run.published_by, run.published_at = "published", by, at, by, at
+        current.refresh(session, [run.id])
         audit.record(session, actor, "grade_publish", run, before=before,
                      after=lambda run=run: {**run.audit_snapshot(), "partial_for_subjects": sorted(set(subjects))})
         audit.record(session, actor, "publish", entity_type="grade_publications", entity_id=run.id,
@@ -375,40 +380,6 @@ def digest(session: Session, run: GradingRun) -> str:
                                .execution_options(yield_per=10000)):
         h.update(f"c|{row[0]}|{row[1]}|{row[2]}|{row[3]}|{shas.get(row[4])}|{row[5]}\n".encode())
     return h.hexdigest()
-
-
-# --- the current grade --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CurrentGrade:
-    subject_id: int
-    grade: str
-    score: int
-    year: int
-    run_id: int
-    grade_id: int
-
-
-def current_grades(session: Session, subject_ids: Iterable[int]) -> dict[int, CurrentGrade]:
-    """The latest published grade of each subject (newest year, then newest publication): one
-    query whatever the number of subjects."""
-    ids = sorted(set(subject_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Grade.subject_id, Grade.grade, Grade.score, GradingRun.year, GradingRun.id, Grade.id)
-        .join(GradingRun, GradingRun.id == Grade.run_id)
-        .where(Grade.subject_id.in_(ids), GradingRun.status == "published")
-        .order_by(Grade.subject_id, GradingRun.year.desc(), GradingRun.published_at.desc(), GradingRun.id.desc())
-    ).all()
-    result: dict[int, CurrentGrade] = {}
-    for row in rows:
-        result.setdefault(row[0], CurrentGrade(*row))
-    return result
-
-
-def current_grade(session: Session, subject_id: int) -> CurrentGrade | None:
-    return current_grades(session, [subject_id]).get(subject_id)
 
 
 def grading_job(year: int, jurisdiction: str | None = None, by: str = "system:cron") -> dict:

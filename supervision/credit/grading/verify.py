@@ -9,7 +9,9 @@ its `data_as_of`. Then:
   recomputed ones, is named with the reasons: an edited grade, an edited point, and an edited
   record (its hash changes) are all caught this way;
 - a published run's digest is recomputed and compared with the one stored at publication
-  (which is also in the audit chain), catching deleted or added rows.
+  (which is also in the audit chain), catching deleted or added rows;
+- for a published or superseded run, the current grades of its subjects (`grades_in_force`)
+  are compared with the rule (`current.disagreements`).
 Nothing is written: the work happens in temporary tables and the caller rolls back.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from supervision import policy
-from supervision.credit.grading import engine, lists
+from supervision.credit.grading import current, engine, lists
 from supervision.credit.grading import policy as grading_policy
 from supervision.credit.grading.engine import Plan, doc_key
 from supervision.credit.grading.models import GradingRunPolicy
@@ -120,6 +122,12 @@ def verify_run(session: Session, run_id: int, *, list_members=None) -> VerifyRep
     if run.digest is not None:
         if digest(session, run) != run.digest:
             report.problems.append("批次摘要与发布时记入审计链的摘要不符（评价结果在发布后被改动、增加或删除）")
+    if run.status in ("published", "superseded"):
+        wrong = current.disagreements(session, [run.id])
+        if wrong:
+            report.problems.append(f"现行等级表中 {len(wrong)} 个信用主体的等级与已发布的评价结果不符"
+                                   f"（信用主体 {'、'.join(map(str, wrong[:10]))}{' 等' if len(wrong) > 10 else ''}），"
+                                   "须由发布流程重新生成，不得手工修改")
     if sum((run.counts or {}).values()) != report.checked:
         report.problems.append(f"批次记录的评价总数 {sum((run.counts or {}).values())} 与现存评价数 {report.checked} 不符")
     return report
