@@ -494,6 +494,48 @@ def test_drawn_pairs_get_random_tasks_in_their_next_sync(runner, client, field, 
         {field.inspector.id, field.partner.id}
 
 
+def test_every_paired_target_gets_its_own_task_recorded_in_the_chain_and_an_unpaired_one_none(runner, district, tmp_path):
+    from supervision.audit.models import AuditEntry
+    from supervision.inspections.models import Task
+
+    grid, _ = graded_population(district, {"D": 5})
+    lonely = factories.grid(district)
+    [alone] = w.establishments(lonely, 1)
+    w.publish_grades({alone: "D"})
+    report = run(runner, tmp_path, w.plan(min_coverage=0, inspector_fallback="none"))
+    drawn = targets(report["draw_id"])
+    paired = [t for t in drawn if t.inspector_ids]
+    assert len(paired) == 5 and [t.establishment_id for t in drawn if not t.inspector_ids] == [alone.id]
+    assert next(t for t in drawn if not t.inspector_ids).task_id is None
+    tasks = {t.id: t for t in db.session.execute(select(Task).where(Task.kind == "random")).scalars()}
+    assert sorted(tasks) == sorted(t.task_id for t in paired)
+    for target in paired:
+        task = tasks[target.task_id]
+        assert (task.establishment_id, task.grid_id, task.status, task.due_on) == \
+            (target.establishment_id, grid.id, "open", w.PERIOD[1])
+        assert sorted(i for (i,) in db.session.execute(select(TaskInspector.inspector_id)
+                                                       .where(TaskInspector.task_id == task.id))) == sorted(target.inspector_ids)
+    entries = {int(e.entity_id): json.loads(e.payload) for e in db.session.execute(
+        select(AuditEntry).where(AuditEntry.entity_type == "tasks", AuditEntry.action == "task.create")).scalars()}
+    assert sorted(entries) == sorted(tasks)
+    from supervision.jsonutil import plain
+
+    assert all(entries[i]["after"] == plain(task.audit_snapshot()) for i, task in tasks.items())
+
+
+def test_creating_tasks_in_bulk_refuses_an_unknown_kind_and_writes_nothing(district):
+    from supervision.errors import ValidationFailed
+    from supervision.inspections import tasks
+    from supervision.inspections.models import Task
+
+    [est] = w.establishments(factories.grid(district), 1)
+    with pytest.raises(ValidationFailed) as refused:
+        tasks.create_tasks(db.session, factories.ACTOR, [tasks.NewTask(est.id, est.grid_id, "random"),
+                                                         tasks.NewTask(est.id, est.grid_id, "lottery")])
+    assert "kind" in refused.value.fields
+    assert db.session.execute(select(Task)).first() is None
+
+
 def test_a_task_assigned_from_the_district_fallback_reaches_that_inspectors_device(runner, client, field, tmp_path):
     """The device's inspector is drawn for an establishment outside the device's grid."""
     cursor = client.get("/api/v1/sync/bootstrap", headers=field.headers).get_json()["cursor"]

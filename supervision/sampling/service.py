@@ -20,14 +20,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from supervision import audit
 from supervision.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from supervision.credit.policies import Policies
 from supervision.errors import Conflict, NotFound
-from supervision.inspections.models import Task
+from supervision.inspections import tasks
 from supervision.jsonutil import canonical_json
 from supervision.modelbase import utcnow
 from supervision.policy import jurisdiction_chain
@@ -265,24 +266,34 @@ def _recorded(session: Session, draw_id: int) -> list[algorithm.Target]:
 
 
 def _create_tasks(session: Session, actor: audit.Actor, draw: Draw, plan: Plan) -> None:
-    """A `random` task for each paired target, assigned to its inspectors; each task is recorded
-    in the chain, which is how it reaches the devices' next sync."""
-    targets = list(session.execute(select(DrawTarget).where(DrawTarget.draw_id == draw.id)
-                                   .order_by(DrawTarget.position)).scalars())
-    paired = [t for t in targets if t.inspector_ids]
-    grids = dict(session.execute(select(Establishment.id, Establishment.grid_id)
-                                 .where(Establishment.id.in_([t.establishment_id for t in paired]))).all()) if paired else {}
-    badges = dict(session.execute(select(Inspector.id, Inspector.badge_no)).all()) if paired else {}
-    for target in paired:
-        note = (f"双随机抽查：{plan.title}（计划 {plan.code}，第 {draw.id} 次抽取）；检查人员："
-                + "、".join(badges[i] for i in target.inspector_ids))
-        task = Task(establishment_id=target.establishment_id, grid_id=grids[target.establishment_id], kind="random",
-                    due_on=plan.period_end, note=note)
-        session.add(task)
-        session.flush()
-        target.task_id = task.id
-        session.add_all([TaskInspector(task_id=task.id, inspector_id=i) for i in target.inspector_ids])
-        audit.record(session, actor, "task.create", task)
+    """A `random` task for each paired target, in draw order, assigned to its inspectors; each
+    task is recorded in the chain, which is how it reaches the devices' next sync. Set-based: a
+    draw may pair hundreds of thousands of targets."""
+    t = DrawTarget.__table__.c
+    paired = [(eid, grid, ids) for eid, grid, ids in session.execute(
+        select(t.establishment_id, Establishment.grid_id, t.inspector_ids)
+        .join(Establishment, Establishment.id == t.establishment_id)
+        .where(t.draw_id == draw.id).order_by(t.position)) if ids]
+    if not paired:
+        return
+    badges = dict(session.execute(select(Inspector.id, Inspector.badge_no)).all())
+    heading = f"双随机抽查：{plan.title}（计划 {plan.code}，第 {draw.id} 次抽取）；检查人员："
+    task_ids = tasks.create_tasks(session, actor, [
+        tasks.NewTask(eid, grid, "random", plan.period_end, heading + "、".join(badges[i] for i in ids))
+        for eid, grid, ids in paired])
+    session.execute(insert(TaskInspector.__table__), [{"task_id": task_id, "inspector_id": i}
+                                                      for task_id, (_, _, ids) in zip(task_ids, paired) for i in ids])
+    links = [(eid, task_id) for task_id, (eid, _, _) in zip(task_ids, paired)]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: a few hundred thousand single-row UPDATEs would cost a round trip each.
+        session.execute(sql(
+            "UPDATE draw_targets AS d SET task_id = v.task_id "
+            "FROM unnest(CAST(:eids AS integer[]), CAST(:tids AS integer[])) AS v(establishment_id, task_id) "
+            "WHERE d.draw_id = :draw AND d.establishment_id = v.establishment_id"),
+            {"eids": [e for e, _ in links], "tids": [i for _, i in links], "draw": draw.id})
+    else:
+        session.execute(update(DrawTarget.__table__).where(t.draw_id == draw.id, t.establishment_id == bindparam("eid"))
+                        .values(task_id=bindparam("tid")), [{"eid": e, "tid": i} for e, i in links])
 
 
 def list_draws(session: Session) -> list[Draw]:
