@@ -17,9 +17,11 @@ In the same run it times:
   (compute, then storing the gzipped inputs, every target row and the chain entry, committed),
   without creating the tasks;
 
-and prints the times and their ratios to `bare`. Then it runs `verify` on the draw.
+and prints the times and their ratios to `bare`. Then it runs `verify` on the draw and, with
+`--tasks`, creates the drawn pairs' tasks as `supervision draw run` does (one per paired target,
+each chained), timed with its commit.
 
-    python bench/draw.py [--establishments 1000000] [--inspectors-per-grid 3] [--admin-url URL]
+    python bench/draw.py [--establishments 1000000] [--inspectors-per-grid 3] [--tasks] [--admin-url URL]
 """
 from __future__ import annotations
 
@@ -107,6 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--establishments", type=int, default=1_000_000)
     parser.add_argument("--inspectors-per-grid", type=int, default=3)
+    parser.add_argument("--tasks", action="store_true", help="also time creating the tasks of the drawn pairs")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of `compute` and of the draw")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL))
     args = parser.parse_args()
@@ -209,6 +212,12 @@ def run(url: str, workdir: Path, args) -> None:
         print(f"draw (+store+commit) {total:6.2f}s  ratio {total / bare:5.1f}  target < 5 s: "
               f"{'met' if total < 5 else 'NOT met'}")
         print(f"verify               {verify:6.2f}s  {'ok' if report.ok else report.problems[:5]}")
+        if args.tasks:
+            started = time.perf_counter()
+            draw = db.session.get(service.Draw, draw_id)
+            service.create_random_tasks(db.session, actor, draw, service.plan_of(draw))
+            db.session.commit()
+            print(f"tasks (+chain+commit) {time.perf_counter() - started:6.2f}s  for {p['targets_paired']:,} paired targets")
         db.session.remove()
         db.engine.dispose()
 

@@ -209,7 +209,7 @@ def perform_draw(session: Session, actor: audit.Actor, draw_id: int, *, create_t
         "result_sha256": result_sha, "drawn": summary["drawn"],
         "strata": {s: summary["strata"][s]["drawn"] for s in STRATA}})
     if create_tasks:
-        _create_tasks(session, actor, draw, plan)
+        create_random_tasks(session, actor, draw, plan)
     return draw
 
 
@@ -265,7 +265,7 @@ def _recorded(session: Session, draw_id: int) -> list[algorithm.Target]:
                 .where(t.draw_id == draw_id))]
 
 
-def _create_tasks(session: Session, actor: audit.Actor, draw: Draw, plan: Plan) -> None:
+def create_random_tasks(session: Session, actor: audit.Actor, draw: Draw, plan: Plan) -> None:
     """A `random` task for each paired target, in draw order, assigned to its inspectors; each
     task is recorded in the chain, which is how it reaches the devices' next sync. Set-based: a
     draw may pair hundreds of thousands of targets."""
