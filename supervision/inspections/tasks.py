@@ -15,10 +15,14 @@ from supervision.registry import credit_code
 from supervision.registry.models import Establishment
 
 
+def _require_kinds(kinds) -> None:
+    if not set(kinds) <= set(TASK_KINDS):
+        raise ValidationFailed(fields={"kind": [f"应为 {', '.join(TASK_KINDS)} 之一"]})
+
+
 def create_task(session: Session, actor: audit.Actor, *, establishment_credit_code: str, kind: str,
                 due_on: date | None = None, note: str | None = None) -> Task:
-    if kind not in TASK_KINDS:
-        raise ValidationFailed(fields={"kind": [f"应为 {', '.join(TASK_KINDS)} 之一"]})
+    _require_kinds([kind])
     establishment = session.execute(
         select(Establishment).where(Establishment.credit_code == credit_code.normalise(establishment_credit_code))
     ).scalar_one_or_none()
@@ -47,9 +51,7 @@ def create_tasks(session: Session, actor: audit.Actor, new: list[NewTask]) -> li
     chain exactly as `create_task` records one (same action, same snapshot), which is how it
     reaches the devices' next sync. The establishments are the caller's to have checked. Returns
     the new ids in the order given."""
-    unknown = sorted({t.kind for t in new} - set(TASK_KINDS))
-    if unknown:
-        raise ValidationFailed(fields={"kind": [f"应为 {', '.join(TASK_KINDS)} 之一"]})
+    _require_kinds(t.kind for t in new)
     if not new:
         return []
     now = utcnow()
@@ -57,7 +59,7 @@ def create_tasks(session: Session, actor: audit.Actor, new: list[NewTask]) -> li
              "due_on": t.due_on, "note": t.note, "origin_inspection_uuid": None, "closed_at": None,
              "created_at": now, "updated_at": now} for t in new]
     ids = list(session.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).scalars())
-    columns = [c.key for c in Task.__table__.columns]
+    columns = [c.key for c in Task.__table__.columns if c.key not in Task.audit_exclude]  # as `audit_snapshot()`
     for task_id, row in zip(ids, rows):
         row["id"] = task_id
         audit.record(session, actor, "task.create", entity_type="tasks", entity_id=task_id,
